@@ -18,7 +18,10 @@ Evaluation is exact with :class:`fractions.Fraction`; nothing here goes through 
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
+import numbers
 import random
 from dataclasses import dataclass
 from fractions import Fraction
@@ -231,6 +234,8 @@ def format_answer(value: Fraction | int, division: str = "exact", decimal_places
     - ``floor``: the value must already be an integer (floor division keeps it one).
     """
     _check_division(division)
+    if type(value) is int:  # the common case: skip building a Fraction
+        return str(value)
     value = Fraction(value)
     if value.denominator == 1:
         return str(value.numerator)
@@ -358,8 +363,24 @@ class ExpressionSpec:
     decimal_places: int = 4
 
     def __post_init__(self):
-        object.__setattr__(self, "operators", tuple(self.operators))
         problems = []
+        # types first: a string or float from a command line would otherwise fail deep inside the sampler
+        for name in ("min_operand", "max_operand", "min_operands", "max_operands", "max_parens", "max_depth"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                problems.append(f"{name} must be an integer, got {value!r}")
+            else:
+                object.__setattr__(self, name, int(value))
+        if isinstance(self.decimal_places, bool) or not isinstance(self.decimal_places, numbers.Integral):
+            problems.append(f"decimal_places must be an integer, got {self.decimal_places!r}")
+        if isinstance(self.negative_prob, bool) or not isinstance(self.negative_prob, numbers.Real):
+            problems.append(f"negative_prob must be a number, got {self.negative_prob!r}")
+        if isinstance(self.operators, (str, list, tuple)):
+            object.__setattr__(self, "operators", tuple(self.operators))
+        else:
+            problems.append(f"operators must be a sequence of operator strings, got {self.operators!r}")
+        if problems:
+            raise ValueError("invalid expression spec: " + "; ".join(problems))
         if not 0 <= self.min_operand <= self.max_operand:
             problems.append(f"need 0 <= min_operand <= max_operand, got {self.min_operand}..{self.max_operand}")
         if not self.operators or any(op not in OPERATORS for op in self.operators):
@@ -451,15 +472,22 @@ class ExpressionSampler:
         self.spec = spec
         self.rng = random.Random(seed)
         self._buckets = _digit_buckets(spec.min_operand, spec.max_operand)
-        self._bucket_weights = [weight for _, _, weight in self._buckets]
-        self._log_range = (math.log1p(spec.min_operand), math.log1p(spec.max_operand))
+        # cumulative weights once, not on every draw as rng.choices(weights=...) would
+        self._bucket_cum_weights = list(itertools.accumulate(weight for _, _, weight in self._buckets))
+        self._bucket_total = self._bucket_cum_weights[-1]
+        # log(1 + x) uniform on [log1p(min), log1p(max + 1)), then floored: every x in the range is reachable
+        self._log_range = (math.log1p(spec.min_operand), math.log1p(spec.max_operand + 1))
 
     def operand(self) -> int:
         spec, rng = self.spec, self.rng
         if spec.sampling == "uniform":
             value = rng.randint(spec.min_operand, spec.max_operand)
         elif spec.sampling == "digits":
-            ((low, high, _),) = rng.choices(self._buckets, self._bucket_weights)
+            # the draw rng.choices makes, without building a one-element list per operand
+            index = bisect.bisect(
+                self._bucket_cum_weights, rng.random() * self._bucket_total, 0, len(self._buckets) - 1
+            )
+            low, high, _ = self._buckets[index]
             value = rng.randint(low, high)
         else:
             value = math.floor(math.expm1(rng.uniform(*self._log_range)))
@@ -494,33 +522,39 @@ class ExpressionSampler:
         spaced = self.spec.spacing == "spaces" and not canonical
         parts = []
         for index, value in enumerate(operands):
-            # outer spans open first and close last
-            opening = sum(a == index for a, _ in spans)
-            closing = sum(b == index for _, b in spans)
             text = str(value)
+            # outer spans open first and close last
+            opening = sum(a == index for a, _ in spans) if spans else 0
             if parenthesised[index] and not canonical and index and not opening:
                 text = f"({value})"
-            parts.append("(" * opening + text + ")" * closing)
+            if spans:
+                text = "(" * opening + text + ")" * sum(b == index for _, b in spans)
+            parts.append(text)
             if index < len(operators):
                 parts.append(f" {operators[index]} " if spaced else operators[index])
         return "".join(parts)
 
-    def _evaluate_flat(self, operands: list[int], operators: list[str]) -> Fraction:
-        """Value of ``operands[0] operators[0] operands[1] ...`` by precedence, without building a tree."""
-        terms, signs = [Fraction(operands[0])], [1]
+    def _evaluate_flat(self, operands: list[int], operators: list[str]) -> int | Fraction:
+        """Value of ``operands[0] operators[0] operands[1] ...`` by precedence, without building a tree.
+
+        Terms stay Python ints until a division makes one a Fraction: int arithmetic is exact too and
+        several times faster, and this is the hot path of corpus generation.
+        """
+        # the sign of a + or - stays apart from its term: floor division rounds the term itself (a - b/c)
+        terms: list[int | Fraction] = [operands[0]]
+        signs = [1]
         for op, operand in zip(operators, operands[1:], strict=True):
             if op == "*":
                 terms[-1] *= operand
             elif op == "/":
                 if operand == 0:
                     raise ExpressionError("division by zero", "")
-                terms[-1] /= operand
-                if self.spec.division == "floor":
-                    terms[-1] = Fraction(math.floor(terms[-1]))
+                quotient = Fraction(terms[-1], operand)
+                terms[-1] = math.floor(quotient) if self.spec.division == "floor" else quotient
             else:
-                terms.append(Fraction(operand))
+                terms.append(operand)
                 signs.append(1 if op == "+" else -1)
-        return sum((sign * term for sign, term in zip(signs, terms, strict=True)), Fraction(0))
+        return sum(term if sign > 0 else -term for sign, term in zip(signs, terms, strict=True))
 
     @staticmethod
     def _describe_flat(operands: list[int], operators: list[str]) -> QuestionInfo:
