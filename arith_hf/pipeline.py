@@ -26,12 +26,13 @@ first, each a dict with
   may be a truncated answer.
 
 A plain call (one candidate per question) returns only ``generated_text``, as transformers' text2text pipelines
-did; ``return_scores=True`` adds the other three keys. A cut answer is logged as a warning either way.
+did, and logs a warning for an answer cut at the length limit; ``return_scores=True`` adds the other three keys.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 
 import torch
@@ -165,6 +166,41 @@ def answer_questions(
     return results
 
 
+def format_candidates(question: str, candidates: Sequence[dict], exact_answer: str | None = None) -> str:
+    """A few lines showing a question's candidates best first, with scores, marking the one equal to the exact answer.
+
+    ``p`` is ``exp(log_prob)``, the probability the model gives the whole answer; a candidate cut at the length
+    limit is marked ``(cut)``. With ``exact_answer`` given, the headline says whether the best candidate is right.
+
+    >>> candidates = [
+    ...     {"generated_text": "4", "score": -0.01, "log_prob": -0.02, "complete": True},
+    ...     {"generated_text": "5", "score": -2.5, "log_prob": -5.0, "complete": True},
+    ... ]
+    >>> print(format_candidates("2+2", candidates, exact_answer="4"))
+    2+2 = 4 (model: 4, right)
+      1. 4  score  -0.0100  p  98.02%  <- exact
+      2. 5  score  -2.5000  p   0.67%
+    """
+    best = candidates[0]["generated_text"] if candidates else ""
+    if exact_answer is None:
+        headline = f"{question} -> {best} (no exact answer to compare)"
+    else:
+        verdict = "right" if best == exact_answer else "wrong"
+        headline = f"{question} = {exact_answer} (model: {best}, {verdict})"
+    width = max((len(candidate["generated_text"]) for candidate in candidates), default=0)
+    lines = [headline]
+    for rank, candidate in enumerate(candidates, start=1):
+        text = candidate["generated_text"]
+        probability = math.exp(candidate["log_prob"]) if "log_prob" in candidate else float("nan")
+        line = f"  {rank}. {text:<{width}}  score {candidate.get('score', float('nan')):8.4f}  p {probability:7.2%}"
+        if not candidate.get("complete", True):
+            line += "  (cut)"
+        if exact_answer is not None and text == exact_answer:
+            line += "  <- exact"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 class ArithmeticPipeline(Pipeline):
     """Answers arithmetic questions with an encoder-decoder checkpoint; see the module docstring.
 
@@ -218,12 +254,13 @@ class ArithmeticPipeline(Pipeline):
         (records,) = decode_candidates(self.tokenizer, model_outputs, answer_order_of(self.model), return_scores=True)
         question = model_outputs["question"]
         question = question[0] if isinstance(question, list) else question
+        if return_scores:
+            return records
+        # without the complete flag in the output, a cut answer must not pass unnoticed
         for record in records:
             if not record["complete"]:
                 logger.warning("answer %r to %r hit the length limit without eos", record["generated_text"], question)
-        if not return_scores:
-            records = [{"generated_text": record["generated_text"]} for record in records]
-        return records
+        return [{"generated_text": record["generated_text"]} for record in records]
 
 
 def register_text2text_task() -> None:
@@ -250,6 +287,7 @@ __all__ = [
     "answer_questions",
     "check_num_return_sequences",
     "decode_candidates",
+    "format_candidates",
     "generate_candidates",
     "register_text2text_task",
 ]
