@@ -102,6 +102,18 @@ def target_to_answer(target: str, answer_order: str = "natural") -> str:
     return answer_to_target(target, answer_order)  # reversing is its own inverse
 
 
+def _answer_ids(row: list[int], pad: int, eos: int, bos: int | None) -> list[int]:
+    """The ids of the answer itself: after the decoder start, before the first eos, without trailing padding."""
+    if eos in row:
+        row = row[: row.index(eos)]  # anything a batch appends after eos is padding
+    begin, end = 0, len(row)
+    while begin < end and row[begin] in (pad, bos):  # T5 starts decoding from pad, BART from bos
+        begin += 1
+    while end > begin and row[end - 1] == pad:  # a row without eos, padded when processes were gathered
+        end -= 1
+    return row[begin:end]
+
+
 def decode_answers(
     tokenizer: PreTrainedTokenizerBase,
     token_ids,
@@ -113,15 +125,22 @@ def decode_answers(
     ``-100`` (cross-process padding, ignored labels) is mapped to pad before decoding. An answer is
     complete when its ids hold an eos; with ``return_complete=True`` a list of those flags is returned
     as well, so a hypothesis cut at the length limit is never taken for a finished answer.
+
+    Only the decoder start (leading pad or bos), the first eos and what follows it, and trailing padding
+    are removed. A special token inside an answer stays in the text (``1<unk>2``), so a malformed answer
+    is never silently turned into another number.
     """
+    if answer_order not in ANSWER_ORDERS:
+        raise ValueError(f"answer_order must be one of {ANSWER_ORDERS}, got {answer_order!r}")
     rows = token_ids.tolist() if hasattr(token_ids, "tolist") else [list(row) for row in token_ids]
-    rows = [[tokenizer.pad_token_id if token == IGNORE_INDEX else token for token in row] for row in rows]
-    eos = tokenizer.eos_token_id
+    pad, eos = tokenizer.pad_token_id, tokenizer.eos_token_id
+    rows = [[pad if token == IGNORE_INDEX else token for token in row] for row in rows]
     complete = [eos in row for row in rows]
-    # stop at the first eos: anything a batch appends after it is padding
-    rows = [row[: row.index(eos)] if eos in row else row for row in rows]
-    texts = tokenizer.batch_decode(rows, skip_special_tokens=True, clean_up_tokenization_spaces=False)
-    answers = [target_to_answer(text, answer_order) for text in texts]
+    answer_ids = [_answer_ids(row, pad, eos, tokenizer.bos_token_id) for row in rows]
+    if answer_order == "reverse":
+        # one token per character: reversing ids is reversing the text, and keeps "<unk>" readable
+        answer_ids = [ids[::-1] for ids in answer_ids]
+    answers = tokenizer.batch_decode(answer_ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
     if not all(complete):
         logger.debug("%d of %d answers hit the length limit without eos", complete.count(False), len(complete))
     return (answers, complete) if return_complete else answers

@@ -217,3 +217,18 @@ def test_decode_answers_stops_at_eos_and_reports_completeness(tokenizer, as_type
     assert answers == ["1234", "2", "456789", "1"]
     assert complete == [True, True, False, True]
     assert decode_answers(tokenizer, as_type(generated)) == ["4321", "2", "987654", "1"]
+
+
+@pytest.mark.parametrize("answer_order, expected", [("natural", "1<unk>2"), ("reverse", "2<unk>1")])
+def test_decode_answers_keeps_special_tokens_inside_an_answer(tokenizer, answer_order, expected):
+    # dropping the unk would turn a malformed answer into the valid number 12
+    pad, eos, unk, bos = (tokenizer.convert_tokens_to_ids(token) for token in (PAD, EOS, UNK, BOS))
+    one, two = char_ids(tokenizer, "12")
+    generated = [[pad, one, unk, two, eos], [bos, one, unk, two, eos]]  # T5 and BART decoder starts
+    assert decode_answers(tokenizer, generated, answer_order) == [expected, expected]
+    assert decode_answers(tokenizer, [[pad, one, pad, two, pad, pad]]) == ["1<pad>2"]
+
+
+def test_decode_answers_rejects_unknown_answer_order(tokenizer):
+    with pytest.raises(ValueError, match="answer_order must be one of"):
+        decode_answers(tokenizer, [[1]], "backwards")
