@@ -5,6 +5,7 @@ Run: .venv/bin/python -m pytest tests/test_pipeline.py -q
 
 from __future__ import annotations
 
+import doctest
 import logging
 
 import pytest
@@ -206,3 +207,8 @@ def test_answer_questions_matches_the_pipeline_in_input_order(answerer):
 def test_answer_questions_validates_before_generating(answerer):
     with pytest.raises(InvalidQuestionError, match=r"question 1 '' is empty"):
         answer_questions(answerer.model, answerer.tokenizer, ["5+2", ""])
+
+
+def test_docstring_examples():
+    result = doctest.testmod(arith_hf.pipeline)
+    assert result.attempted >= 3 and result.failed == 0
