@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import inspect
 import json
 import logging
 import math
@@ -133,15 +134,14 @@ def generate_split(spec: ExpressionSpec, split: str, size: int, seed: int) -> It
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     low, high = _REGION_BOUNDS[split]
     # a string seed is hashed by random.Random (sha512), so the stream is the same on every run and machine
-    sampler = ExpressionSampler(spec, seed=f"arith_hf/{GENERATOR_VERSION}/{seed}/{split}")
+    sampler = ExpressionSampler(spec, seed=f"arith_hf/{seed}/{split}")
     unique = split != "train"
     seen: set[str] = set()
     produced = draws = fruitless = 0
     while produced < size:
         sample = sampler.sample()
         draws += 1
-        value = int.from_bytes(hashlib.blake2b(sample.key.encode(), digest_size=_HASH_BYTES).digest(), "big")
-        if low <= value < high and not (unique and sample.key in seen):
+        if low <= _question_hash(sample.key) < high and not (unique and sample.key in seen):
             if unique:
                 seen.add(sample.key)
             produced += 1
@@ -268,11 +268,9 @@ class ArithmeticConfig(datasets.BuilderConfig):
 
     def summary(self) -> str:
         """One line that says what the fields make: ``2 operands 0..999, operators + -, digits sampling``."""
-        count = (
-            f"{self.min_operands}"
-            if self.min_operands == self.max_operands
-            else (f"{self.min_operands} to {self.max_operands}")
-        )
+        count = f"{self.min_operands} to {self.max_operands}"
+        if self.min_operands == self.max_operands:
+            count = str(self.min_operands)
         parts = [
             f"{count} operands {self.min_operand}..{self.max_operand}",
             "operators " + " ".join(self.operators),
@@ -298,8 +296,8 @@ class ArithmeticConfig(datasets.BuilderConfig):
         return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
 
     def create_config_id(self, config_kwargs: dict, custom_features: datasets.Features | None = None) -> str:
-        # datasets' own id only covers the keyword overrides (none for a config object or a named config),
-        # so two corpora with different fields could share a cache folder; the fingerprint covers them all
+        # datasets' own id is the name plus the keyword overrides: a named config used as it is keeps its
+        # bare name when the generator's code changes; the fingerprint covers every field and that code
         self.validate()
         return f"{self.name}-{self.fingerprint()}"
 
@@ -356,6 +354,11 @@ class _PlainFeatures(datasets.Features):
 
     def encode_example(self, example: dict) -> dict:
         return example
+
+
+# keywords that ArithmeticCorpus passes on to datasets untouched: the builder's own and BuilderConfig's
+_BUILDER_ARGUMENTS = set(inspect.signature(datasets.DatasetBuilder.__init__).parameters) - {"self", "config_kwargs"}
+_BUILDER_ARGUMENTS |= {field.name for field in dataclasses.fields(datasets.BuilderConfig)}
 
 
 class ArithmeticCorpus(datasets.GeneratorBasedBuilder):
@@ -438,25 +441,6 @@ class ArithmeticCorpus(datasets.GeneratorBasedBuilder):
                     "depth": info.depth,
                 },
             )
-
-
-_BUILDER_ARGUMENTS = {
-    "cache_dir",
-    "dataset_name",
-    "config_name",
-    "hash",
-    "base_path",
-    "info",
-    "token",
-    "repo_id",
-    "data_files",
-    "data_dir",
-    "storage_options",
-    "writer_batch_size",
-    "name",
-    "version",
-    "description",
-}
 
 
 def load_corpus(

@@ -375,6 +375,8 @@ class ExpressionSpec:
             problems.append(f"decimal_places must be an integer, got {self.decimal_places!r}")
         if isinstance(self.negative_prob, bool) or not isinstance(self.negative_prob, numbers.Real):
             problems.append(f"negative_prob must be a number, got {self.negative_prob!r}")
+        else:  # 0 and 0.0 are one spec
+            object.__setattr__(self, "negative_prob", float(self.negative_prob))
         if isinstance(self.operators, (str, list, tuple)):
             object.__setattr__(self, "operators", tuple(self.operators))
         else:
