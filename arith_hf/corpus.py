@@ -649,7 +649,7 @@ def dataset_card(corpus: datasets.DatasetDict, config: ArithmeticConfig, statist
             "",
             "## Statistics",
             "",
-            "Percentages of examples per split.",
+            "Percentages per split: of operands for `operand_digits`, of examples for the rest.",
             "",
             format_statistics(statistics),
             "",
