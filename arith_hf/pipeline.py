@@ -94,12 +94,11 @@ def generate_candidates(model: PreTrainedModel, input_ids, attention_mask, **gen
         sequences, output.scores, beam_indices, normalize_logits=beam_indices is None
     )
     generated = sequences[:, 1:]
-    is_eos = generated == model.generation_config.eos_token_id
+    eos = model.generation_config.eos_token_id
+    is_eos = torch.isin(generated, torch.tensor(eos if isinstance(eos, list) else [eos], device=generated.device))
     # a finished greedy sequence is filled with pad to the batch's length; those steps are no part of its answer
     after_eos = (is_eos.cumsum(dim=1) - is_eos.long()) > 0
-    transitions = transitions.masked_fill(after_eos, 0.0)
-    # a token the processors ruled out scores -inf; the fill above may have met one, so count only finite values
-    log_probs = torch.where(torch.isfinite(transitions), transitions, torch.zeros_like(transitions)).sum(dim=1)
+    log_probs = transitions.masked_fill(after_eos, 0.0).sum(dim=1)
     scores = output.sequences_scores if getattr(output, "sequences_scores", None) is not None else log_probs
 
     batch = input_ids.shape[0]
