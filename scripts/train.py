@@ -12,13 +12,14 @@ the final model with its card to ``output_dir/final``.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 # Python puts this script's folder first on sys.path; a script there named like a library (evaluate.py)
 # would shadow that library for everything imported below
@@ -27,12 +28,14 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
 
 import torch
 import transformers
+import yaml
 from accelerate import Accelerator
 from accelerate.utils import set_seed
 from jsonargparse import ActionConfigFile, ActionYesNo, ArgumentParser, Namespace
 from tqdm.auto import tqdm
 
 from arith_hf import training
+from arith_hf.cards import write_model_card
 from arith_hf.corpus import FIELD_HELP, NAMED_CONFIGS, ArithmeticCorpus
 from arith_hf.modeling import PRESETS, create_model
 from arith_hf.tokenizer import ANSWER_ORDERS, build_tokenizer
@@ -169,21 +172,117 @@ def parse_args(argv: list[str] | None = None) -> Namespace:
     return build_parser().parse_args(argv)
 
 
+# ---------------------------------------------------------------------------
+# Helpers of the steps below
+
+
 def format_duration(seconds: float) -> str:
     return str(timedelta(seconds=int(seconds)))
+
+
+def config_yaml(args: Namespace) -> str:
+    """Every option, None values included, as YAML that ``--config`` reads back."""
+    options = args.clone().as_dict()
+    options.pop("config", None)
+    # through JSON, tuples become the lists YAML writes plainly
+    return yaml.safe_dump(json.loads(json.dumps(options)), sort_keys=False)
 
 
 def tracker_config(args: Namespace) -> dict:
     """The options flattened to the scalars TensorBoard's hyperparameter table accepts."""
     flat = {}
     for key, value in args.as_flat().__dict__.items():
-        if key == "config":
-            continue
-        flat[key] = value if isinstance(value, int | float | str | bool) else str(value)
+        if key != "config":
+            flat[key] = value if isinstance(value, int | float | str | bool) else str(value)
     return flat
 
 
+def prepare_output_dir(accelerator: Accelerator, args: Namespace) -> None:
+    """Clear what a killed run left half-written; refuse to mix a fresh run with an earlier run's checkpoints."""
+    output_dir = Path(args.output_dir)
+    if accelerator.is_main_process:
+        training.remove_stale_folders(output_dir)
+    existing = training.list_checkpoints(output_dir)
+    if existing and not args.resume_from_checkpoint:
+        if not args.overwrite_output_dir:
+            raise FileExistsError(
+                f"{output_dir} already holds checkpoints (newest {existing[-1].name}); pass "
+                "--resume_from_checkpoint latest to continue that run or --overwrite_output_dir to delete them"
+            )
+        if accelerator.is_main_process:
+            training.delete_checkpoints(output_dir)
+    accelerator.wait_for_everyone()
+
+
+def build_corpus(accelerator: Accelerator, args: Namespace):
+    """The corpus splits and the builder's config; ``args.corpus`` is filled with every resolved field."""
+    overrides = {name: value for name, value in args.corpus.as_dict().items() if name in FIELD_HELP}
+    overrides = {name: value for name, value in overrides.items() if value is not None}
+    # one process builds, the others then read its cache
+    with accelerator.main_process_first():
+        builder = ArithmeticCorpus(config_name=args.corpus.name, cache_dir=args.corpus.cache_dir, **overrides)
+        builder.download_and_prepare()
+        corpus = builder.as_dataset()
+    # the saved configuration then names every corpus field, so a run can be traced and repeated
+    for name in FIELD_HELP:
+        value = getattr(builder.config, name)
+        setattr(args.corpus, name, "".join(value) if isinstance(value, tuple) else value)
+    return corpus, builder.config, overrides
+
+
+class EvalSet(NamedTuple):
+    """A pre-tokenized evaluation split with its questions and answers as strings."""
+
+    split: str
+    encoded: training.EncodedExamples
+    questions: list[str]
+    answers: list[str]
+
+    def head(self, size: int) -> EvalSet:
+        if not 0 < size < len(self.questions):
+            return self
+        return EvalSet(self.split, self.encoded.head(size), self.questions[:size], self.answers[:size])
+
+
+def encode_splits(tokenizer, corpus, args: Namespace, max_question_length: int):
+    """The training split as tensors, and the evaluation splits (validation and the final ones)."""
+    # Arrow columns straight from the memory-mapped corpus: no Python string per training example
+    tables = {split: corpus[split].with_format("arrow")[:] for split in corpus}
+    train = tables["train"]
+    train_examples = training.encode_examples(
+        tokenizer, train["question"], train["answer"], args.answer_order, max_question_length
+    )
+    eval_sets = {}
+    for split in ["validation", *args.final_eval_splits]:
+        if split not in tables:
+            raise ValueError(f"unknown split {split!r}; the corpus has {list(tables)}")
+        questions, answers = tables[split]["question"], tables[split]["answer"]
+        encoded = training.encode_examples(tokenizer, questions, answers, args.answer_order, max_question_length)
+        eval_sets[split] = EvalSet(split, encoded, questions.to_pylist(), answers.to_pylist())
+    return train_examples, eval_sets
+
+
+def evaluate(accelerator, model, tokenizer, eval_set: EvalSet, args: Namespace) -> training.Evaluation | None:
+    return training.evaluate_model(
+        accelerator,
+        model,
+        tokenizer,
+        eval_set.encoded,
+        eval_set.questions,
+        eval_set.answers,
+        args.eval_batch_size,
+        args.answer_order,
+    )
+
+
+def evaluation_record(evaluation: training.Evaluation, split: str, args: Namespace, overrides: dict) -> dict:
+    """The form model cards read: the scores and the data they were measured on."""
+    dataset = {"corpus": args.corpus.name, "split": split, "size": evaluation.count, "overrides": overrides}
+    return {"scores": evaluation.results, "dataset": dataset}
+
+
 def evaluation_metrics(evaluation: training.Evaluation, prefix: str) -> dict:
+    """Scalars for the tracker: overall figures, and exact match and total difference per operator class."""
     overall = evaluation.results["overall"]
     metrics = {f"{prefix}/{key}": overall[key] for key in ("exact_match", "total_abs_diff", "mean_abs_diff")}
     metrics[f"{prefix}/invalid_rate"] = overall["invalid_rate"]
@@ -194,26 +293,29 @@ def evaluation_metrics(evaluation: training.Evaluation, prefix: str) -> dict:
     return metrics
 
 
-def print_evaluation(evaluation: training.Evaluation, label: str) -> None:
+def print_evaluation(evaluation: training.Evaluation, label: str, seconds: float) -> None:
     for line in evaluation.mistakes(5):
         tqdm.write(f"  {line}")
-    tqdm.write(f"eval {label} | {evaluation.summary()}")
+    tqdm.write(f"eval {label} | {evaluation.summary()} | {seconds:.1f} s")
+
+
+# ---------------------------------------------------------------------------
+# Training
 
 
 def train(args: Namespace) -> dict:
-    """Run the training that ``args`` describes; returns the final results (on the main process)."""
-    # 1. options that follow from others
-    output_dir = Path(args.output_dir)
+    """Run the training that ``args`` describes; returns the final results (scores on the main process only)."""
+    # 1. options: checks, and what follows from them
     for name in ("batch_size", "grad_accum", "max_steps", "log_every", "eval_batch_size"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name} must be >= 1, got {getattr(args, name)}")
+    output_dir = Path(args.output_dir)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     mixed_precision = args.mixed_precision
     if mixed_precision == "auto":
         on_gpu = torch.cuda.is_available() and not args.cpu
         mixed_precision = "bf16" if on_gpu and torch.cuda.is_bf16_supported() else "no"
-
     # checkpoints are a few MB: a progress bar per save would only interleave with the log lines
     transformers.utils.logging.disable_progress_bar()
     # T5 ties its embeddings; Accelerate warns on every save that it stored the shared tensor once
@@ -229,48 +331,22 @@ def train(args: Namespace) -> dict:
     )
     main_process = accelerator.is_main_process
     set_seed(args.seed)
-    if main_process:
-        training.remove_stale_folders(output_dir)
-        existing = training.list_checkpoints(output_dir)
-        if existing and not args.resume_from_checkpoint:
-            if not args.overwrite_output_dir:
-                raise FileExistsError(
-                    f"{output_dir} already holds checkpoints (newest {existing[-1].name}); pass "
-                    "--resume_from_checkpoint latest to continue that run or --overwrite_output_dir to delete them"
-                )
-            training.delete_checkpoints(output_dir)
+    prepare_output_dir(accelerator, args)
 
     # 3. corpus
-    overrides = {key: value for key, value in args.corpus.as_dict().items() if key in FIELD_HELP and value is not None}
-    with accelerator.main_process_first():
-        builder = ArithmeticCorpus(config_name=args.corpus.name, cache_dir=args.corpus.cache_dir, **overrides)
-        builder.download_and_prepare()
-        corpus = builder.as_dataset()
-    spec = builder.config.spec
-    # the saved configuration names every corpus field, defaults included, so a run can be traced and repeated
-    for name in FIELD_HELP:
-        value = getattr(builder.config, name)
-        setattr(args.corpus, name, "".join(value) if isinstance(value, tuple) else value)
-    training_config = build_parser().dump(args, skip_none=False, skip_validation=True)
+    corpus, corpus_config, overrides = build_corpus(accelerator, args)
+    training_config = config_yaml(args)
     if main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
         (output_dir / training.TRAINING_CONFIG_FILE).write_text(training_config)
 
     # 4. tokenizer and pre-tokenized splits
     tokenizer = build_tokenizer()
-    max_question_length, max_answer_length = spec.max_question_length(), spec.max_answer_length()
-    splits = {split: corpus[split].with_format("arrow")[:] for split in corpus}
-    train_examples = training.encode_examples(
-        tokenizer, splits["train"]["question"], splits["train"]["answer"], args.answer_order, max_question_length
-    ).to(accelerator.device)
-    eval_sets = {}
-    for split in {"validation", *args.final_eval_splits}:
-        if split not in splits:
-            raise ValueError(f"unknown split {split!r}; the corpus has {list(splits)}")
-        questions, answers = splits[split]["question"], splits[split]["answer"]
-        encoded = training.encode_examples(tokenizer, questions, answers, args.answer_order, max_question_length)
-        eval_sets[split] = (encoded, questions.to_pylist(), answers.to_pylist())
-    periodic_size = args.eval_size or len(eval_sets["validation"][1])
+    max_question_length = corpus_config.spec.max_question_length()
+    max_answer_length = corpus_config.spec.max_answer_length()
+    train_examples, eval_sets = encode_splits(tokenizer, corpus, args, max_question_length)
+    train_examples = train_examples.to(accelerator.device)
+    periodic_set = eval_sets["validation"].head(args.eval_size)
 
     # 5. model
     model = create_model(
@@ -290,9 +366,9 @@ def train(args: Namespace) -> dict:
         optimizer, args.warmup_steps, args.max_steps, args.lr_schedule, args.min_lr_ratio
     )
 
-    # 7. prepare, and resume
+    # 7. prepare, resume, trackers
     model, optimizer = accelerator.prepare(model, optimizer)
-    accelerator.register_for_checkpointing(scheduler)
+    accelerator.register_for_checkpointing(scheduler)  # saved and restored with the checkpoints
     start_step = 0
     if args.resume_from_checkpoint:
         checkpoint = training.resolve_checkpoint(output_dir, args.resume_from_checkpoint)
@@ -300,6 +376,8 @@ def train(args: Namespace) -> dict:
             accelerator.print(f"no checkpoint in {output_dir}: starting from step 0")
         else:
             start_step = training.load_checkpoint(accelerator, checkpoint)
+            if start_step > args.max_steps:
+                raise ValueError(f"{checkpoint} is at step {start_step}, beyond --max_steps {args.max_steps}")
             accelerator.print(f"resumed from {checkpoint} at step {start_step}")
     if args.report_to != "none":
         accelerator.init_trackers("tensorboard", config=tracker_config(args))
@@ -308,40 +386,23 @@ def train(args: Namespace) -> dict:
     order = training.BatchOrder(len(train_examples), args.batch_size, args.seed, accelerator.process_index, world)
     parameters = accelerator.unwrap_model(model).num_parameters()
     accelerator.print(
-        f"corpus {args.corpus.name}: train {len(train_examples)}, validation {len(eval_sets['validation'][1])} | "
-        f"{args.preset} {parameters / 1e6:.2f}M parameters | answer order {args.answer_order}\n"
-        f"{accelerator.state.distributed_type.value}: {world} processes on {accelerator.device}, "
-        f"mixed precision {mixed_precision}, {torch.get_num_threads()} threads each | "
-        f"{args.batch_size} x {args.grad_accum} x {world} = {examples_per_step} examples per step, "
-        f"{args.max_steps} steps, lr {args.learning_rate:g} {args.lr_schedule} after {args.warmup_steps} warmup"
+        f"corpus {args.corpus.name}: train {len(train_examples)}, validation {len(eval_sets['validation'].questions)}"
+        f" | {args.preset} {parameters / 1e6:.2f}M parameters | answer order {args.answer_order}\n"
+        f"accelerator {accelerator.state.distributed_type.value} | {world} process{'es' if world > 1 else ''} on "
+        f"{accelerator.device} | mixed precision {mixed_precision} | {torch.get_num_threads()} threads per process\n"
+        f"batch {args.batch_size} x {args.grad_accum} accumulated x {world} = {examples_per_step} examples per step | "
+        f"{args.max_steps} steps | lr {args.learning_rate:g} {args.lr_schedule}, {args.warmup_steps} warmup steps"
     )
 
     # 8. training loop
-    def evaluate(split: str, size: int) -> training.Evaluation | None:
-        encoded, questions, answers = eval_sets[split]
-        if size < len(questions):
-            encoded, questions, answers = encoded.head(size), questions[:size], answers[:size]
-        return training.evaluate_model(
-            accelerator, model, tokenizer, encoded, questions, answers, args.eval_batch_size, args.answer_order
-        )
-
-    def eval_name(split: str) -> str:
-        return f"{args.corpus.name} {split}"
-
-    def evaluation_record(evaluation: training.Evaluation, split: str) -> dict:
-        # the record form model cards read: the scores and the data they were measured on
-        dataset = {"corpus": args.corpus.name, "split": split, "size": evaluation.count, "overrides": overrides}
-        return {"scores": evaluation.results, "dataset": dataset}
-
     step_width = max(5, len(str(args.max_steps)))
     window = training.LossWindow(accelerator)
-    history, evaluations = [], []
-    eval_results = None
+    history, evaluations, eval_results = [], [], None
     progress = tqdm(
         total=args.max_steps, initial=start_step, desc="train", disable=not (main_process and args.progress_bar)
     )
     run_start = interval_start = time.perf_counter()
-    interval_steps = 0
+    interval_steps, paused_total = 0, 0.0
     model.train()
     for step in range(start_step, args.max_steps):
         lr = scheduler.get_last_lr()[0]
@@ -368,16 +429,17 @@ def train(args: Namespace) -> dict:
             history.append({"step": done, "loss": mean_loss, "lr": lr, "examples_per_second": rate})
             accelerator.log({"train/loss": mean_loss, "train/lr": lr, "train/examples_per_second": rate}, step=done)
             interval_start, interval_steps = time.perf_counter(), 0
-
         if done == args.max_steps:
             break  # the final evaluation and save follow
+
         paused = time.perf_counter()
         if args.eval_every and done % args.eval_every == 0:
             window.reduce(reset=False)  # a diverged model is not worth evaluating
-            evaluation = evaluate("validation", periodic_size)
+            evaluation = evaluate(accelerator, model, tokenizer, periodic_set, args)
             if main_process:
-                print_evaluation(evaluation, f"step {done:0{step_width}d}")
-                eval_results = {eval_name("validation"): evaluation_record(evaluation, "validation")}
+                print_evaluation(evaluation, f"step {done:0{step_width}d}", time.perf_counter() - paused)
+                name = f"{args.corpus.name} validation"
+                eval_results = {name: evaluation_record(evaluation, "validation", args, overrides)}
                 evaluations.append({"step": done, **evaluation.results["overall"]})
                 accelerator.log(evaluation_metrics(evaluation, "eval"), step=done)
         if args.save_every and done % args.save_every == 0:
@@ -386,45 +448,39 @@ def train(args: Namespace) -> dict:
                 accelerator, model, tokenizer, output_dir, done, training_config, eval_results, args.keep_last
             )
             eval_results = None
+        # evaluations and saves count in elapsed time, not in the examples/s of training
         interval_start += time.perf_counter() - paused
+        paused_total += time.perf_counter() - paused
     progress.close()
+    train_seconds = time.perf_counter() - run_start - paused_total
 
     # 9. final evaluation and save
     results = {}
     for split in args.final_eval_splits:
-        evaluation = evaluate(split, len(eval_sets[split][1]))
+        eval_start = time.perf_counter()
+        evaluation = evaluate(accelerator, model, tokenizer, eval_sets[split], args)
         if main_process:
-            print_evaluation(evaluation, f"final {split}")
-            results[eval_name(split)] = evaluation_record(evaluation, split)
+            print_evaluation(evaluation, f"final {split}", time.perf_counter() - eval_start)
+            results[f"{args.corpus.name} {split}"] = evaluation_record(evaluation, split, args, overrides)
             accelerator.log(evaluation_metrics(evaluation, f"final_{split}"), step=args.max_steps)
     final_dir = output_dir / "final"
-    model_name = args.model_name or f"arith_hf-{args.preset}-{args.corpus.name}"
     with training.atomic_directory(accelerator, final_dir) as folder:
         training.write_checkpoint(
-            accelerator,
-            model,
-            tokenizer,
-            folder,
-            args.max_steps,
-            training_config,
-            results or None,
-            training_state=False,
+            accelerator, model, tokenizer, folder, args.max_steps, training_config, results or None, False
         )
         if main_process and results:
-            from arith_hf.cards import write_model_card
-
+            model_name = args.model_name or f"arith_hf-{args.preset}-{args.corpus.name}"
             write_model_card(folder, results, model_name, args.model_cards_dir)
     accelerator.end_training()
-    total = time.perf_counter() - run_start
     steps_run = args.max_steps - start_step
-    accelerator.print(f"saved {final_dir} | {steps_run} steps in {format_duration(total)}")
+    accelerator.print(f"saved {final_dir} | {steps_run} steps in {format_duration(time.perf_counter() - run_start)}")
     return {
         "final_dir": str(final_dir),
         "step": args.max_steps,
         "results": results,
         "history": history,
         "evaluations": evaluations,
-        "examples_per_second": steps_run * examples_per_step / total if steps_run else math.nan,
+        "examples_per_second": steps_run * examples_per_step / train_seconds if steps_run else math.nan,
         "distributed_type": accelerator.state.distributed_type.value,
         "num_processes": world,
     }

@@ -334,3 +334,12 @@ def test_save_checkpoint_keeps_the_last_k(tokenizer, tmp_path):
     with pytest.raises(FileNotFoundError, match="is not a complete checkpoint"):
         resolve_checkpoint(tmp_path, str(tmp_path / "checkpoint-5"))
     assert resolve_checkpoint(tmp_path / "nothing", "latest") is None
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from arith_hf import training
+
+    outcome = doctest.testmod(training)
+    assert outcome.attempted >= 2 and outcome.failed == 0
