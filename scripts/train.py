@@ -397,7 +397,7 @@ def train(args: Namespace) -> dict:
     # 8. training loop
     step_width = max(5, len(str(args.max_steps)))
     window = training.LossWindow(accelerator)
-    history, evaluations, eval_results = [], [], None
+    history, evaluations = [], []
     progress = tqdm(
         total=args.max_steps, initial=start_step, desc="train", disable=not (main_process and args.progress_bar)
     )
@@ -433,6 +433,7 @@ def train(args: Namespace) -> dict:
             break  # the final evaluation and save follow
 
         paused = time.perf_counter()
+        eval_results = None  # a checkpoint holds only the evaluation of its own step
         if args.eval_every and done % args.eval_every == 0:
             window.reduce(reset=False)  # a diverged model is not worth evaluating
             evaluation = evaluate(accelerator, model, tokenizer, periodic_set, args)
@@ -447,7 +448,6 @@ def train(args: Namespace) -> dict:
             training.save_checkpoint(
                 accelerator, model, tokenizer, output_dir, done, training_config, eval_results, args.keep_last
             )
-            eval_results = None
         # evaluations and saves count in elapsed time, not in the examples/s of training
         interval_start += time.perf_counter() - paused
         paused_total += time.perf_counter() - paused
