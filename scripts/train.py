@@ -80,12 +80,12 @@ def build_parser() -> ArgumentParser:
     )
 
     group = parser.add_argument_group("optimization")
-    group.add_argument("--batch_size", type=int, default=256, help="examples per micro-batch on each process")
+    group.add_argument("--batch_size", type=int, default=128, help="examples per micro-batch on each process")
     group.add_argument(
         "--grad_accum", type=int, default=1, help="micro-batches per optimizer step (gradient accumulation)"
     )
     group.add_argument("--max_steps", type=int, default=5000, help="optimizer steps of the whole run")
-    group.add_argument("--learning_rate", type=float, default=1e-3, help="peak learning rate, after warmup")
+    group.add_argument("--learning_rate", type=float, default=2e-3, help="peak learning rate, after warmup")
     group.add_argument(
         "--lr_schedule",
         type=Literal[training.LR_SCHEDULES],
@@ -107,7 +107,7 @@ def build_parser() -> ArgumentParser:
         "--eval_every", type=int, default=500, help="optimizer steps between evaluations; 0 = only the final one"
     )
     group.add_argument(
-        "--eval_size", type=int, default=0, help="validation questions per periodic evaluation; 0 = the whole split"
+        "--eval_size", type=int, default=1000, help="validation questions per periodic evaluation; 0 = the whole split"
     )
     group.add_argument("--eval_batch_size", type=int, default=1000, help="questions per generate call on each process")
     group.add_argument(

@@ -265,6 +265,18 @@ def test_every_option_has_a_help_text(train_script):
     assert missing == []
 
 
+def test_defaults_are_the_addition_recipe(train_script):
+    """`python scripts/train.py` with no options trains what scripts/configs/addition.yaml describes."""
+    defaults = train_script.parse_args([]).as_flat().__dict__
+    recipe = train_script.parse_args(["--config", str(CONFIGS / "addition.yaml")]).as_flat().__dict__
+    differing = {
+        name: (defaults[name], recipe[name])
+        for name in defaults
+        if name != "config" and defaults[name] != recipe[name] and not name.startswith("corpus.")
+    }
+    assert differing == {}
+
+
 @pytest.mark.parametrize("name", ["addition", "four_ops", "expressions"])
 def test_shipped_configs_name_their_command_and_parse(train_script, name):
     path = CONFIGS / f"{name}.yaml"
