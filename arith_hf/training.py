@@ -238,6 +238,9 @@ class BatchOrder:
     an example within a step. Nothing is stored between steps: the batch of step ``m`` is computed
     directly, which is what lets a resumed run continue with the same batches.
 
+    NOTE: the order depends on ``batch_size`` and ``world_size`` too: a run resumed on another number of
+    processes continues with other batches (``load_checkpoint`` warns).
+
     >>> order = BatchOrder(num_examples=10, batch_size=3, seed=0, rank=1, world_size=2)
     >>> order.indices(0).tolist() == BatchOrder(10, 6, seed=0).indices(0)[3:].tolist()
     True
