@@ -65,7 +65,7 @@ def build_parser() -> ArgumentParser:
         group.add_argument(f"--corpus.{name}", type=kind | None, default=None, help=f"{text}; None = the config's")
 
     group = parser.add_argument_group("model")
-    group.add_argument("--preset", type=str, default="t5-tiny", help=f"model preset: {', '.join(PRESETS)}")
+    group.add_argument("--preset", type=str, default="t5-mini", help=f"model preset: {', '.join(PRESETS)}")
     group.add_argument(
         "--answer_order",
         type=Literal[ANSWER_ORDERS],
@@ -80,12 +80,12 @@ def build_parser() -> ArgumentParser:
     )
 
     group = parser.add_argument_group("optimization")
-    group.add_argument("--batch_size", type=int, default=128, help="examples per micro-batch on each process")
+    group.add_argument("--batch_size", type=int, default=512, help="examples per micro-batch on each process")
     group.add_argument(
         "--grad_accum", type=int, default=1, help="micro-batches per optimizer step (gradient accumulation)"
     )
-    group.add_argument("--max_steps", type=int, default=5000, help="optimizer steps of the whole run")
-    group.add_argument("--learning_rate", type=float, default=2e-3, help="peak learning rate, after warmup")
+    group.add_argument("--max_steps", type=int, default=3000, help="optimizer steps of the whole run")
+    group.add_argument("--learning_rate", type=float, default=3e-3, help="peak learning rate, after warmup")
     group.add_argument(
         "--lr_schedule",
         type=Literal[training.LR_SCHEDULES],
@@ -99,7 +99,7 @@ def build_parser() -> ArgumentParser:
     group.add_argument(
         "--weight_decay", type=float, default=0.0, help="AdamW decoupled weight decay of matrices and embeddings"
     )
-    group.add_argument("--adam_betas", type=tuple[float, float], default=(0.9, 0.999), help="AdamW (beta1, beta2)")
+    group.add_argument("--adam_betas", type=tuple[float, float], default=(0.9, 0.98), help="AdamW (beta1, beta2)")
     group.add_argument("--grad_clip", type=float, default=1.0, help="largest global gradient norm; 0 = no clipping")
 
     group = parser.add_argument_group("evaluation and logging")

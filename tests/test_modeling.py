@@ -38,6 +38,7 @@ MAX_QUESTION_LENGTH = 40
 MAX_ANSWER_LENGTH = 20
 # parameters of each preset for the 22-token vocabulary, 64-character questions and 32-character answers
 PRESET_PARAMETERS = {
+    "t5-mini": 231_808,
     "t5-tiny": 1_184_256,
     "t5-small": 9_448_960,
     "bart-tiny": 1_209_344,
