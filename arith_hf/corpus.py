@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 # Bump when a change of this module or of expressions.py changes the generated examples. The cache key
 # also holds a digest of both source files, so a forgotten bump still never serves stale data.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: digit-count buckets have a least weight (expressions.MIN_BUCKET_WEIGHT)
 
 SPLITS = ("train", "validation", "test")
 # Fixed share of hash space per split. The regions never depend on split sizes, so a question's split

@@ -57,7 +57,7 @@ from transformers import pipeline
 import arith_hf.pipeline  # noqa: F401  (registers the text2text-generation task)
 from arith_hf import training
 from arith_hf.corpus import SPLIT_REGIONS, ArithmeticCorpus, generate_split
-from arith_hf.expressions import solve
+from arith_hf.expressions import digit_buckets, solve
 from arith_hf.modeling import create_model
 from arith_hf.tokenizer import IGNORE_INDEX, build_tokenizer, decode_answers
 
@@ -200,13 +200,8 @@ def addition_strings(spec, size: int, seed: int) -> tuple[list[str], list[str]]:
     if spec.negative_prob or spec.spacing != "none":
         raise ValueError("the plain loop writes no negative operands and no spaces")
     rng = random.Random(f"arith_hf/{seed}/train")
-    # digit-count buckets weighted by how full they are, as the sampler weights them
-    buckets = []
-    for digits in range(len(str(spec.min_operand)), len(str(spec.max_operand)) + 1):
-        first, last = (0 if digits == 1 else 10 ** (digits - 1)), 10**digits - 1
-        low, high = max(first, spec.min_operand), min(last, spec.max_operand)
-        if low <= high:
-            buckets.append((low, high, (high - low + 1) / (last - first + 1)))
+    # the digit-count buckets and weights the sampler draws from: a table computed once, not per example
+    buckets = digit_buckets(spec.min_operand, spec.max_operand)
     cumulative = list(itertools.accumulate(weight for _, _, weight in buckets))
     total, last_bucket = cumulative[-1], len(buckets) - 1
     region_low, region_high = (int(bound * 2**64) for bound in SPLIT_REGIONS["train"])

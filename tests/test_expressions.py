@@ -18,11 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arith_hf.expressions import (
+    MIN_BUCKET_WEIGHT,
     OPERATORS,
     ExpressionError,
     ExpressionSampler,
     ExpressionSpec,
     describe,
+    digit_buckets,
     evaluate,
     format_answer,
     parse,
@@ -310,11 +312,25 @@ def operand_digit_shares(spec: ExpressionSpec, n: int = 4000, seed: int = 0) -> 
 
 
 def test_digit_sampling_balances_digit_counts():
-    # digits: 1- and 2-digit operands as common as 5-digit ones (C17); 100000 itself stays rare
-    shares = operand_digit_shares(ExpressionSpec(max_operand=100000, sampling="digits"))
+    # digits: 1- and 2-digit operands as common as 5-digit ones (C17); 100000 itself is rare, but present
+    shares = operand_digit_shares(ExpressionSpec(max_operand=100000, sampling="digits"), n=10000)
     for digits in range(1, 6):
         assert 0.17 < shares[digits] < 0.23, shares
-    assert shares[6] < 0.001
+    # the lone 6-digit bucket weighs 0.01 against 1 for each of five full buckets: 0.2% of operands
+    assert 0.001 < shares[6] < 0.0035, shares
+
+
+def test_digit_buckets_weigh_partial_buckets_by_their_fill_with_a_floor():
+    assert digit_buckets(0, 100000) == [
+        (0, 9, 1.0),
+        (10, 99, 1.0),
+        (100, 999, 1.0),
+        (1000, 9999, 1.0),
+        (10000, 99999, 1.0),
+        (100000, 100000, MIN_BUCKET_WEIGHT),
+    ]
+    # a bucket half full weighs a half; 1..9 holds 9 of the 10 one-digit numbers
+    assert digit_buckets(1, 549) == [(1, 9, 0.9), (10, 99, 1.0), (100, 549, 0.5)]
 
 
 def test_uniform_sampling_makes_small_operands_rare():
