@@ -471,6 +471,12 @@ def train(args: Namespace) -> dict:
         if main_process and results:
             model_name = args.model_name or f"arith_hf-{args.preset}-{args.corpus.name}"
             write_model_card(folder, results, model_name, args.model_cards_dir)
+    # NOTE: torch's gloo process group can deadlock when the DDP wrapper is the last thing holding it (its
+    # destructor then joins gloo's worker threads under the GIL). Drop the wrapper on every rank while the
+    # process group is alive, so that end_training() destroys the group through the path that releases the GIL.
+    accelerator.wait_for_everyone()
+    del model, optimizer
+    accelerator.free_memory()
     accelerator.end_training()
     steps_run = args.max_steps - start_step
     accelerator.print(f"saved {final_dir} | {steps_run} steps in {format_duration(time.perf_counter() - run_start)}")

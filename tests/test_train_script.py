@@ -9,7 +9,9 @@ Runs happen in-process through ``main(argv)``, except the two-process run, which
 
 import importlib.util
 import json
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -200,6 +202,32 @@ def test_non_finite_loss_stops_the_run_and_saves_nothing_after(train_script, tmp
     assert all(torch.isfinite(tensor).all() for tensor in saved.values())
 
 
+def run_launcher(command: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """Run ``command`` in its own process group and kill the whole group if it outlives ``timeout`` seconds.
+
+    subprocess.run's timeout kills only the launcher; its workers keep the output pipes open, so the test
+    would wait for them forever.
+    """
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        pytest.fail(f"{command[:4]} ran past {timeout} s\n{stdout[-2000:]}\n{stderr[-3000:]}")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def share_moved_differently(weights: dict, reference: dict) -> float:
+    """The share of weights that differ from ``reference`` by more than 1e-6."""
+    differing = sum(
+        (~torch.isclose(weights[name], tensor, rtol=0, atol=1e-6)).sum().item() for name, tensor in reference.items()
+    )
+    return differing / sum(tensor.numel() for tensor in reference.values())
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -234,7 +262,7 @@ def test_two_processes_split_the_data_and_score_each_question_once(train_script,
     launch += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
     launch += ["--main_process_port", str(_free_port()), str(SCRIPT)]
     argv = tiny_argv(tmp_path / "two", corpus_cache, batch_size=8, **options)
-    run = subprocess.run(launch + argv, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    run = run_launcher(launch + argv, timeout=180)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "accelerator MULTI_CPU | 2 processes on cpu" in run.stdout
     assert "batch 8 x 1 accumulated x 2 = 16 examples per step" in run.stdout
@@ -246,8 +274,10 @@ def test_two_processes_split_the_data_and_score_each_question_once(train_script,
         output_dir = tmp_path / f"one-{batch_size}"
         single[batch_size] = train_script.main(tiny_argv(output_dir, corpus_cache, batch_size=batch_size, **options))
         reference[batch_size] = load_file(output_dir / "final" / "model.safetensors")
-    assert all(torch.allclose(two[name], tensor, atol=1e-6) for name, tensor in reference[16].items())
-    assert not all(torch.allclose(two[name], tensor, atol=1e-6) for name, tensor in reference[8].items())
+    # Adam's first step is lr * g / (|g| + eps): a weight whose gradient is close to 0 turns the other summation
+    # order of two processes into a visible difference, so count the weights that moved differently
+    assert share_moved_differently(two, reference[16]) < 0.001  # 1 of 21,536 weights, measured
+    assert share_moved_differently(two, reference[8]) > 0.05  # 13%, measured
 
     # C18: exactly the 9 validation questions were scored, with the numbers of one process
     record = json.loads((tmp_path / "two" / "final" / "eval_results.json").read_text())["addition validation"]
