@@ -515,12 +515,41 @@ def push_to_hub(
     )
 
 
+def fill_marked_block(path: str | os.PathLike, name: str, text: str) -> None:
+    """Replace what stands between ``<!-- name:start -->`` and ``<!-- name:end -->`` in the file at ``path``.
+
+    How generated tables (the main job's results, the benchmark) stay in the README without being edited by hand.
+
+    >>> import tempfile
+    >>> page = Path(tempfile.mkdtemp()) / "README.md"
+    >>> _ = page.write_text("# title\n<!-- table:start -->\nold\n<!-- table:end -->\ntail\n")
+    >>> fill_marked_block(page, "table", "| a |\n| 1 |")
+    >>> print(page.read_text())
+    # title
+    <!-- table:start -->
+    | a |
+    | 1 |
+    <!-- table:end -->
+    tail
+    <BLANKLINE>
+    """
+    path = Path(path)
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    page = path.read_text()
+    if page.count(start) != 1 or page.count(end) != 1 or page.index(start) > page.index(end):
+        raise ValueError(f"{path} needs exactly one {start} followed by one {end}, to fill with the {name} block")
+    head, rest = page.split(start)
+    _, tail = rest.split(end)
+    path.write_text(f"{head}{start}\n{text.strip()}\n{end}{tail}")
+
+
 __all__ = [
     "HUB_IGNORE_PATTERNS",
     "TRAINING_CONFIG_FILES",
     "answer_format_of",
     "build_model_card",
     "corpus_config_of",
+    "fill_marked_block",
     "hub_files",
     "push_to_hub",
     "read_training_config",

@@ -2,6 +2,7 @@
 
     python scripts/benchmark.py                                   # full run: about 6 minutes on 2 busy cores
     python scripts/benchmark.py --quick --output benchmark.json   # tiny sizes, seconds
+    python scripts/benchmark.py --update_readme                   # full run, its report into README.md
 
 Four measurements, each printed as a row of one table (and written as JSON with --output):
 
@@ -56,12 +57,14 @@ from transformers import pipeline
 
 import arith_hf.pipeline  # noqa: F401  (registers the text2text-generation task)
 from arith_hf import training
+from arith_hf.cards import fill_marked_block
 from arith_hf.corpus import SPLIT_REGIONS, ArithmeticCorpus, generate_split
 from arith_hf.expressions import digit_buckets, solve
 from arith_hf.modeling import create_model
 from arith_hf.tokenizer import IGNORE_INDEX, build_tokenizer, decode_answers
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "addition.yaml"
+README = Path(__file__).resolve().parents[1] / "README.md"
 GOALS = {"training": 0.95, "inference": 0.90}
 # validation and test are built too, but kept tiny: the rate measured is the train split's
 SMALL_SPLIT = 10
@@ -95,6 +98,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="training YAML (default: addition.yaml)")
     parser.add_argument("--output", type=Path, default=None, help="JSON file of every figure; default: none written")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that every part runs, in seconds")
+    parser.add_argument(
+        "--update_readme",
+        action="store_true",
+        help="write the report into README.md's Performance section (refused with --quick or other sizes)",
+    )
     return parser.parse_args(argv)
 
 
@@ -623,6 +631,8 @@ def main(argv: list[str] | None = None) -> dict:
     inference_sizes = INFERENCE_SIZES[mode]
     if args.threads < 1 or sizes["corpus_examples"] < 1 or sizes["train_steps"] < 1:
         raise ValueError("--threads, --corpus_examples and --train_steps must be >= 1")
+    if args.update_readme and sizes != SIZES["full"]:
+        raise ValueError("--update_readme writes the README's figures: only a full run, without --quick or sizes")
     torch.set_num_threads(args.threads)
     datasets.disable_progress_bars()
     transformers.utils.logging.disable_progress_bar()
@@ -683,6 +693,9 @@ def main(argv: list[str] | None = None) -> dict:
     report = format_report(results)
     results["table"] = summary_rows(results)
     print(report)
+    if args.update_readme:
+        command = "python scripts/benchmark.py --update_readme"
+        fill_marked_block(README, "benchmark", f"Measured by `{command}` on {time.strftime('%Y-%m-%d')}.\n\n{report}")
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(results, indent=2, default=str) + "\n")

@@ -35,7 +35,7 @@ from tabulate import tabulate  # noqa: E402
 from transformers import pipeline  # noqa: E402
 
 import arith_hf  # noqa: E402, F401  (registers the text2text-generation task)
-from arith_hf.cards import write_model_card  # noqa: E402
+from arith_hf.cards import fill_marked_block, write_model_card  # noqa: E402
 from arith_hf.corpus import load_corpus  # noqa: E402
 from arith_hf.expressions import solve  # noqa: E402
 from arith_hf.pipeline import format_candidates  # noqa: E402
@@ -44,7 +44,6 @@ ROOT = SCRIPTS.parent
 PROBES = ["5+2", "7+90", "57+15", "852+0", "5000+7", "567+4214", "95421+24211"]
 DIGIT_BALANCED, UNIFORM, SMALL = "addition test, digit-balanced", "addition test, uniform", "a+b with a, b in 0..99"
 TARGETS = {DIGIT_BALANCED: 0.999, UNIFORM: 0.999, SMALL: 1.0}
-README_START, README_END = "<!-- main-job-results:start -->", "<!-- main-job-results:end -->"
 
 
 def load_script(name: str):
@@ -103,17 +102,6 @@ def summary_rows(results: dict) -> list[list]:
 HEADERS = ["evaluation set", "questions", "exact match", "mean abs diff", "total abs diff", "target", "met"]
 
 
-def update_readme(rows: list[list], footer: str) -> None:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    if README_START not in text or README_END not in text:
-        raise ValueError(f"{readme} has no {README_START} ... {README_END} block to fill")
-    table = tabulate(rows, HEADERS, tablefmt="github")
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    readme.write_text(f"{head}{README_START}\n{table}\n\n{footer}\n{README_END}{tail}")
-
-
 def main(argv=None) -> int:
     start = time.perf_counter()
     args, train_options = parse_args(argv)
@@ -161,7 +149,8 @@ def main(argv=None) -> int:
         f"{trained['examples_per_second']:.0f} training examples/s, whole job {elapsed / 60:.1f} min on {machine})."
     )
     if args.update_readme:
-        update_readme(rows, footer)
+        table = tabulate(rows, HEADERS, tablefmt="github")
+        fill_marked_block(ROOT / "README.md", "main-job-results", f"{table}\n\n{footer}")
 
     # 4. what the model says: results table, mistakes, top beams of the probe questions
     print()

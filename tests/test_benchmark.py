@@ -101,3 +101,12 @@ def test_interleaved_alternates_the_order(benchmark):
     seconds = benchmark.interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 3)
     assert calls == ["a", "b", "b", "a", "a", "b"]
     assert [len(seconds["a"]), len(seconds["b"])] == [3, 3]
+
+
+def test_readme_figures_come_only_from_a_full_run(benchmark):
+    with pytest.raises(ValueError, match="only a full run"):
+        benchmark.main(["--quick", "--update_readme"])
+    with pytest.raises(ValueError, match="only a full run"):
+        benchmark.main(["--train_steps", "3", "--update_readme"])
+    readme = (ROOT / "README.md").read_text()
+    assert readme.count("<!-- benchmark:start -->") == 1 and readme.count("<!-- benchmark:end -->") == 1

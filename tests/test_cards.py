@@ -16,6 +16,7 @@ from arith_hf.cards import (
     HUB_IGNORE_PATTERNS,
     answer_format_of,
     build_model_card,
+    fill_marked_block,
     hub_files,
     push_to_hub,
     read_training_config,
@@ -205,3 +206,17 @@ def test_card_metadata_is_valid_json_serialisable(checkpoint, scores):
     card = build_model_card(checkpoint, scores, "arith-add-3")
     json.dumps(card.data.to_dict())  # the Hub stores it as YAML/JSON; nothing exotic may sneak in
     assert card.data.to_dict()["model-index"][0]["name"] == "arith-add-3"
+
+
+def test_fill_marked_block_replaces_only_its_block_and_refuses_a_page_without_it(tmp_path):
+    page = tmp_path / "README.md"
+    page.write_text("a\n<!-- t:start -->\nold\n<!-- t:end -->\nb <!-- u:start -->x<!-- u:end -->\n")
+    fill_marked_block(page, "t", "\nnew\n\n")
+    assert page.read_text() == "a\n<!-- t:start -->\nnew\n<!-- t:end -->\nb <!-- u:start -->x<!-- u:end -->\n"
+    fill_marked_block(page, "t", "newer")  # filling again replaces, never appends
+    assert page.read_text() == "a\n<!-- t:start -->\nnewer\n<!-- t:end -->\nb <!-- u:start -->x<!-- u:end -->\n"
+    for broken in ("no markers\n", "<!-- t:end --> <!-- t:start -->\n", "<!-- t:start -->" * 2 + "<!-- t:end -->"):
+        page.write_text(broken)
+        with pytest.raises(ValueError, match="needs exactly one <!-- t:start --> followed by one <!-- t:end -->"):
+            fill_marked_block(page, "t", "new")
+        assert page.read_text() == broken
