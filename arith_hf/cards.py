@@ -516,7 +516,7 @@ def push_to_hub(
 
 
 def fill_marked_block(path: str | os.PathLike, name: str, text: str) -> None:
-    """Replace what stands between ``<!-- name:start -->`` and ``<!-- name:end -->`` in the file at ``path``.
+    r"""Replace what stands between ``<!-- name:start -->`` and ``<!-- name:end -->`` in the file at ``path``.
 
     How generated tables (the main job's results, the benchmark) stay in the README without being edited by hand.
 
