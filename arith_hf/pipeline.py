@@ -62,12 +62,10 @@ def check_num_return_sequences(num_beams: int, num_return_sequences: int, do_sam
         )
 
 
-def generate_candidates(model: PreTrainedModel, input_ids, attention_mask, **generate_kwargs) -> dict:
-    """Run ``model.generate`` on one padded batch and score what it returns.
+def candidates_per_question(model: PreTrainedModel, generate_kwargs: dict) -> int:
+    """How many candidates ``model.generate(**generate_kwargs)`` returns per question; checks that it can.
 
-    Returns tensors grouped by question: ``output_ids`` (batch, candidates, length), ``scores`` and ``log_probs``
-    (batch, candidates), in the order generate returns them (best first for beam search). See the module docstring
-    for what the two scores mean. ``generate_kwargs`` may hold any generation parameter or a ``generation_config``.
+    The call's parameters win over its ``generation_config``, which wins over the model's.
     """
     params = model.generation_config.to_dict()
     if (generation_config := generate_kwargs.get("generation_config")) is not None:
@@ -76,8 +74,23 @@ def generate_candidates(model: PreTrainedModel, input_ids, attention_mask, **gen
     num_beams = params.get("num_beams") or 1
     num_return_sequences = params.get("num_return_sequences") or 1
     check_num_return_sequences(num_beams, num_return_sequences, bool(params.get("do_sample")))
+    return num_return_sequences
 
-    overrides = dict(return_dict_in_generate=True, output_scores=True)
+
+def generate_candidates(
+    model: PreTrainedModel, input_ids, attention_mask, with_scores: bool = True, **generate_kwargs
+) -> dict:
+    """Run ``model.generate`` on one padded batch and score what it returns.
+
+    Returns tensors grouped by question: ``output_ids`` (batch, candidates, length), ``scores`` and ``log_probs``
+    (batch, candidates), in the order generate returns them (best first for beam search). See the module docstring
+    for what the two scores mean. ``generate_kwargs`` may hold any generation parameter or a ``generation_config``.
+    ``with_scores=False`` returns ``output_ids`` alone and spares generate the scores of every step.
+    """
+    candidates_per_question(model, generate_kwargs)
+    generation_config = generate_kwargs.get("generation_config")
+
+    overrides = dict(return_dict_in_generate=True, output_scores=with_scores)
     if generation_config is not None:
         # generate() deprecates a generation_config together with loose parameters: put ours in a copy
         generation_config = GenerationConfig.from_dict(generation_config.to_dict())
@@ -88,6 +101,10 @@ def generate_candidates(model: PreTrainedModel, input_ids, attention_mask, **gen
     output = model.generate(input_ids=input_ids, attention_mask=attention_mask, **generate_kwargs)
 
     sequences = output.sequences  # (batch * candidates, 1 + generated), position 0 is the decoder start
+    batch = input_ids.shape[0]
+    candidates = sequences.shape[0] // batch
+    if not with_scores:
+        return {"output_ids": sequences.reshape(batch, candidates, -1)}
     beam_indices = getattr(output, "beam_indices", None)
     # beam search's scores are log-probabilities already; greedy and sampling return logits to normalise
     transitions = model.compute_transition_scores(
@@ -100,9 +117,6 @@ def generate_candidates(model: PreTrainedModel, input_ids, attention_mask, **gen
     after_eos = (is_eos.cumsum(dim=1) - is_eos.long()) > 0
     log_probs = transitions.masked_fill(after_eos, 0.0).sum(dim=1)
     scores = output.sequences_scores if getattr(output, "sequences_scores", None) is not None else log_probs
-
-    batch = input_ids.shape[0]
-    candidates = sequences.shape[0] // batch
     return {
         "output_ids": sequences.reshape(batch, candidates, -1),
         "scores": scores.reshape(batch, candidates).float(),
@@ -111,12 +125,24 @@ def generate_candidates(model: PreTrainedModel, input_ids, attention_mask, **gen
 
 
 def decode_candidates(tokenizer, outputs: dict, answer_order: str, return_scores: bool = True) -> list[list[dict]]:
-    """Tensors from :func:`generate_candidates` -> per question, a list of candidate dicts sorted best first."""
+    """Tensors from :func:`generate_candidates` -> per question, a list of candidate dicts sorted best first.
+
+    Outputs generated without scores give candidates with ``generated_text`` and ``complete`` only, in generate's
+    order.
+    """
     output_ids = outputs["output_ids"]
     batch, candidates = output_ids.shape[:2]
     answers, complete = decode_answers(
         tokenizer, output_ids.reshape(batch * candidates, -1), answer_order, return_complete=True
     )
+    if "scores" not in outputs:
+        return [
+            [
+                {"generated_text": answers[i], "complete": complete[i]}
+                for i in range(row * candidates, (row + 1) * candidates)
+            ]
+            for row in range(batch)
+        ]
     scores = outputs["scores"].reshape(-1).tolist()
     log_probs = outputs["log_probs"].reshape(-1).tolist()
     results = []
@@ -219,7 +245,7 @@ class ArithmeticPipeline(Pipeline):
 
     def _sanitize_parameters(self, return_scores: bool | None = None, **generate_kwargs):
         postprocess_params = {} if return_scores is None else {"return_scores": return_scores}
-        return {}, generate_kwargs, postprocess_params
+        return {}, {**generate_kwargs, "return_scores": return_scores}, postprocess_params
 
     def __call__(self, inputs, *args, **kwargs):
         if isinstance(inputs, list):
@@ -243,13 +269,18 @@ class ArithmeticPipeline(Pipeline):
         validate_question(inputs, max_question_length_of(self.model))
         return {"question": inputs}
 
-    def _forward(self, model_inputs, **generate_kwargs):
+    def _forward(self, model_inputs, return_scores: bool | None = None, **generate_kwargs):
         questions = model_inputs["question"]  # a list when the pipeline batches, else one question
         questions = [questions] if isinstance(questions, str) else list(questions)
         # preprocess validated every question; too long is an error there, so nothing is truncated here
         encoding = self.tokenizer(questions, padding=True, truncation=False, return_tensors="pt").to(self.device)
         generate_kwargs = self._prepare_generate_kwargs(generate_kwargs)
-        outputs = generate_candidates(self.model, encoding["input_ids"], encoding["attention_mask"], **generate_kwargs)
+        if return_scores is None:
+            return_scores = candidates_per_question(self.model, generate_kwargs) > 1
+        # scores take generate's logits of every step and a log-softmax over them: only when they are returned
+        outputs = generate_candidates(
+            self.model, encoding["input_ids"], encoding["attention_mask"], with_scores=return_scores, **generate_kwargs
+        )
         candidates = decode_candidates(self.tokenizer, outputs, answer_order_of(self.model), return_scores=True)
         # "candidates" first: the pipeline reads the batch size from the first entry when it splits a batch
         return {"candidates": candidates, "question": questions}
@@ -291,6 +322,7 @@ __all__ = [
     "TASK",
     "ArithmeticPipeline",
     "answer_questions",
+    "candidates_per_question",
     "check_num_return_sequences",
     "decode_candidates",
     "format_candidates",

@@ -122,6 +122,27 @@ def test_greedy_score_is_sum_of_log_probs(answerer):
     assert candidate["log_prob"] == candidate["score"]
 
 
+def test_scores_are_computed_only_when_returned(answerer, monkeypatch):
+    """A plain call spares generate the per-step scores; the answers are the same either way."""
+    asked = []
+    generate = answerer.model.generate
+
+    def recording_generate(*args, **kwargs):
+        asked.append(kwargs["output_scores"])
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(answerer.model, "generate", recording_generate)
+    plain = answerer(list(MEMORISED), batch_size=2)
+    scored = answerer(list(MEMORISED), batch_size=2, return_scores=True)
+    beams = answerer("5+2", num_beams=2, num_return_sequences=2)
+    batches = -(-len(MEMORISED) // 2)
+    assert asked == [False] * batches + [True] * batches + [True]
+    assert [record["generated_text"] for record in scored] == [record["generated_text"] for record in plain]
+    assert all(set(record) == {"generated_text", "score", "log_prob", "complete"} for record in scored)
+    assert [set(record) for record in plain] == [{"generated_text"}] * len(MEMORISED)
+    assert len(beams) == 2 and "score" in beams[0]
+
+
 def test_cut_answer_is_reported_incomplete(answerer, caplog):
     """C06: an answer that hits the length limit is flagged, not passed off as finished."""
     (candidate,) = answerer("567+4214", max_new_tokens=2, return_scores=True)
