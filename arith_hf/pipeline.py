@@ -244,8 +244,10 @@ class ArithmeticPipeline(Pipeline):
     _load_feature_extractor = False
 
     def _sanitize_parameters(self, return_scores: bool | None = None, **generate_kwargs):
+        # the model's question limit, read once per call rather than once per question
+        preprocess_params = {"max_length": max_question_length_of(self.model)}
         postprocess_params = {} if return_scores is None else {"return_scores": return_scores}
-        return {}, {**generate_kwargs, "return_scores": return_scores}, postprocess_params
+        return preprocess_params, {**generate_kwargs, "return_scores": return_scores}, postprocess_params
 
     def __call__(self, inputs, *args, **kwargs):
         if isinstance(inputs, list):
@@ -265,8 +267,8 @@ class ArithmeticPipeline(Pipeline):
     # per question, and a tokenizer call and a decoder call per question added a quarter to the time of greedy
     # generation with t5-tiny.
 
-    def preprocess(self, inputs):
-        validate_question(inputs, max_question_length_of(self.model))
+    def preprocess(self, inputs, max_length: int | None = None):
+        validate_question(inputs, max_length)
         return {"question": inputs}
 
     def _forward(self, model_inputs, return_scores: bool | None = None, **generate_kwargs):

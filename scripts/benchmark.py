@@ -74,7 +74,7 @@ SIZES = {
     "quick": dict(corpus_examples=2_000, train_steps=4, block_steps=2, warmup_steps=1, profile_steps=2),
 }
 INFERENCE_SIZES = {
-    "full": dict(questions=1024, batch_size=256, repeats=3),
+    "full": dict(questions=1024, batch_size=256, repeats=6),
     "quick": dict(questions=48, batch_size=16, repeats=1),
 }
 PHASES = ("data", "forward", "backward", "optimizer")
