@@ -543,7 +543,7 @@ def export_corpus(
 ) -> Path:
     """Write a corpus as ``data/<split>-00000-of-00001.parquet`` and ``jsonl/<split>.jsonl`` with a
     dataset card (``README.md`` whose YAML names the Parquet files), ready for ``load_dataset(output_dir)``
-    and for ``huggingface-cli upload``.
+    and for ``hf upload``.
     """
     unknown = set(formats) - {"parquet", "jsonl"}
     if unknown or "parquet" not in formats:
@@ -595,7 +595,7 @@ def dataset_card(corpus: datasets.DatasetDict, config: ArithmeticConfig, statist
     ]
     # every field spelled out, so the command rebuilds this corpus from any named config
     overrides = " ".join(
-        f"--{name.replace('_', '-')}={''.join(value) if isinstance(value, list) else value}"
+        f"--{name}={''.join(value) if isinstance(value, list) else value}"
         for name, value in config.data_fields().items()
     )
     base = config.name if config.name in NAMED_CONFIGS else f"addition --name={config.name}"

@@ -1,6 +1,7 @@
 """Evaluate a checkpoint, or every checkpoint of a run, on held-out arithmetic questions.
 
-    # one checkpoint on a corpus split: stratified table on screen, the same as JSON
+    # one checkpoint on a corpus split: stratified table on screen, the same as JSON (default
+    # outputs/evaluate/<run>-<checkpoint>/<questions>.json)
     python scripts/evaluate.py --model runs/addition/final --corpus addition --split test --output eval.json
     python scripts/evaluate.py --model runs/addition/final --corpus addition --sampling uniform --test_size 10000
     python scripts/evaluate.py --model runs/addition/final --jsonl questions.jsonl   # {"question", "answer"} lines
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -92,7 +94,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
 
     output = parser.add_argument_group("output")
-    output.add_argument("--output", help="JSON file for the results (--model) (default: none)")
+    output.add_argument(
+        "--output",
+        help="JSON file of the results (--model: default outputs/evaluate/<run>-<checkpoint>/<questions>.json; "
+        "--checkpoints: default none)",
+    )
     output.add_argument("--mistakes", type=int, default=5, help="wrong answers to print (default 5)")
     output.add_argument(
         "--csv", help="CSV of the per-step results (--checkpoints) (default: OUTPUT_DIR/eval_steps.csv)"
@@ -227,14 +233,31 @@ def default_model_name(checkpoint: Path) -> str:
     return f"{checkpoint.parent.name}-{checkpoint.name}"
 
 
+def default_output(checkpoint: Path, dataset: dict) -> Path:
+    """``outputs/evaluate/<run>-<checkpoint>/<questions>.json``, the questions named by corpus, split and overrides.
+
+    >>> dataset = {"corpus": "four_ops", "split": "test", "overrides": {"operators": "*/"}}
+    >>> default_output(Path("outputs/four/final"), dataset).as_posix()
+    'outputs/evaluate/four-final/four_ops-test-operators=__.json'
+    """
+    if "jsonl" in dataset:
+        name = Path(dataset["jsonl"]).stem
+    else:
+        overrides = [f"{key}={value}" for key, value in sorted(dataset["overrides"].items())]
+        name = "-".join([dataset["corpus"], dataset["split"], *overrides])
+    # operators such as / and * in an override are no file name's characters
+    return Path("outputs") / "evaluate" / default_model_name(checkpoint) / (re.sub(r"[^\w.=+-]", "_", name) + ".json")
+
+
 def evaluate_one(args) -> dict:
     checkpoint = Path(args.model)
     questions, answers, dataset = load_questions(args, checkpoint)
     record = {"dataset": dataset, **evaluate_checkpoint(checkpoint, questions, answers, args)}
     print_record(record)
-    if args.output:
-        Path(args.output).write_text(json.dumps(record, indent=2) + "\n")
-        print(f"results written to {args.output}")
+    output = Path(args.output) if args.output else default_output(checkpoint, dataset)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"results written to {output}")
     if args.model_card or args.push_to_hub:
         name = args.model_name or args.hub_model_id or default_model_name(checkpoint)
         write_model_card(checkpoint, record, name, args.model_cards_dir)

@@ -1,11 +1,11 @@
 """Build an arithmetic corpus, print its statistics and export it as Parquet + JSON Lines with a dataset card.
 
     python scripts/make_corpus.py addition
-    python scripts/make_corpus.py four_ops --max-operand 999 --division decimal --output-dir outputs/four_ops_999
-    python scripts/make_corpus.py seed_expressions --train-size 10000000 --no-jsonl
+    python scripts/make_corpus.py four_ops --max_operand 999 --division decimal --output_dir outputs/four_ops_999
+    python scripts/make_corpus.py seed_expressions --train_size 10000000 --no_jsonl
 
 The exported folder loads with ``datasets.load_dataset(<folder>)`` and uploads to the Hub as it is
-(``huggingface-cli upload <repo> <folder> --repo-type dataset``).
+(``hf upload <repo> <folder> --repo-type dataset``).
 """
 
 import argparse
@@ -66,8 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in DATA_FIELDS:
         kind = type(defaults[name])
         distribution.add_argument(
-            f"--{name.replace('_', '-')}",
-            dest=name,
+            f"--{name}",
             type=_operators if kind is tuple else kind,
             choices=CHOICES.get(name),
             default=None,
@@ -79,11 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--name", default=None, help="name of the corpus in the card and cache (default: the config's)"
     )
     output.add_argument(
-        "--output-dir", type=Path, default=None, help="export folder (default: outputs/corpus/<name>-<fingerprint>)"
+        "--output_dir", type=Path, default=None, help="export folder (default: outputs/corpus/<name>-<fingerprint>)"
     )
-    output.add_argument("--cache-dir", default=None, help="datasets cache folder (default: ~/.cache/huggingface)")
-    output.add_argument("--no-jsonl", action="store_true", help="export Parquet only, skip the JSON Lines copy")
-    output.add_argument("--no-export", action="store_true", help="build and print statistics, write no export")
+    output.add_argument("--cache_dir", default=None, help="datasets cache folder (default: ~/.cache/huggingface)")
+    output.add_argument("--no_jsonl", action="store_true", help="export Parquet only, skip the JSON Lines copy")
+    output.add_argument("--no_export", action="store_true", help="build and print statistics, write no export")
     return parser
 
 

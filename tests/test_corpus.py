@@ -328,15 +328,15 @@ def test_every_script_flag_has_help():
     assert {action.dest for action in actions} >= set(DATA_FIELDS)
     for action in actions:
         assert action.help and len(action.help) > 10, action.dest
-    args = script.parse_args(["four_ops", "--operators=+-", "--max-operand", "7", "--negative-prob", "0.5"])
+    args = script.parse_args(["four_ops", "--operators=+-", "--max_operand", "7", "--negative_prob", "0.5"])
     assert (args.operators, args.max_operand, args.negative_prob, args.seed) == (("+", "-"), 7, 0.5, None)
 
 
 def test_export_round_trips_through_load_dataset(tmp_path, corpus_cache, capsys):
     script = load_script()
     folder = tmp_path / "export"
-    argv = ["four_ops", "--max-operand=999", "--train-size=500", "--validation-size=40", "--test-size=60"]
-    script.main([*argv, "--cache-dir", corpus_cache, "--output-dir", str(folder)])
+    argv = ["four_ops", "--max_operand=999", "--train_size=500", "--validation_size=40", "--test_size=60"]
+    script.main([*argv, "--cache_dir", corpus_cache, "--output_dir", str(folder)])
     printed = capsys.readouterr().out
     assert "operand_digits" in printed and "answer_length" in printed
     built = load_corpus(
@@ -354,4 +354,4 @@ def test_export_round_trips_through_load_dataset(tmp_path, corpus_cache, capsys)
     metadata = yaml.safe_load(card.split("---")[1])
     assert metadata["configs"][0]["config_name"] == "four_ops"
     assert [split["num_examples"] for split in metadata["dataset_info"]["splits"]] == [500, 40, 60]
-    assert "python scripts/make_corpus.py four_ops" in card and "--max-operand=999" in card
+    assert "python scripts/make_corpus.py four_ops" in card and "--max_operand=999" in card

@@ -123,12 +123,16 @@ def test_evaluate_corpus_split_with_overrides(checkpoint, tmp_path, capsys):
     assert "/30 = " in capsys.readouterr().out
 
 
-def test_evaluate_writes_card_and_pushes(checkpoint, jsonl, tmp_path, capsys):
+def test_evaluate_writes_card_and_pushes(checkpoint, jsonl, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the results JSON goes to its default place, under ./outputs
     api = mock.Mock()
     argv = ["--model", str(checkpoint), "--jsonl", str(jsonl), "--push_to_hub", "--hub_model_id", "user/arith-mem"]
     argv += ["--model_cards_dir", str(tmp_path / "model_cards")]
     with mock.patch("arith_hf.cards.HfApi", return_value=api):
         evaluate_script.main(argv)
+    default = tmp_path / "outputs" / "evaluate" / f"{checkpoint.parent.name}-{checkpoint.name}" / f"{jsonl.stem}.json"
+    assert json.loads(default.read_text())["scores"]["overall"]["count"] == 9
+    assert f"results written to {default.relative_to(tmp_path)}" in capsys.readouterr().out
     card = (checkpoint / "README.md").read_text()
     assert (tmp_path / "model_cards" / "arith-mem.md").read_text() == card
     assert "# user/arith-mem" in card and "88.89%" in card
