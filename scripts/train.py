@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import sys
 import time
 from datetime import timedelta
@@ -164,7 +165,12 @@ def build_parser() -> ArgumentParser:
         help="autocast precision; auto = bf16 on a GPU that has it, else no",
     )
     group.add_argument("--cpu", action=ActionYesNo, default=False, help="train on the CPU even if a GPU exists")
-    group.add_argument("--threads", type=int, default=0, help="torch CPU threads per process; 0 = torch's default")
+    group.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch CPU threads per process; 0 = the usable cores shared among this machine's processes",
+    )
     return parser
 
 
@@ -198,11 +204,18 @@ def tracker_config(args: Namespace) -> dict:
 
 
 def prepare_output_dir(accelerator: Accelerator, args: Namespace) -> None:
-    """Clear what a killed run left half-written; refuse to mix a fresh run with an earlier run's checkpoints."""
+    """Clear what a killed run left half-written; refuse to mix a fresh run with an earlier run's checkpoints, and
+    to resume from the latest checkpoint where there is none."""
     output_dir = Path(args.output_dir)
     if accelerator.is_main_process:
         training.remove_stale_folders(output_dir)
     existing = training.list_checkpoints(output_dir)
+    if args.resume_from_checkpoint == "latest" and not existing:
+        # a silent fresh start would train from step 0 again and replace the run's final model
+        raise FileNotFoundError(
+            f"--resume_from_checkpoint latest: no checkpoint-<step> folder in {output_dir}; "
+            "leave the option out to start from step 0"
+        )
     if existing and not args.resume_from_checkpoint:
         if not args.overwrite_output_dir:
             raise FileExistsError(
@@ -310,8 +323,10 @@ def train(args: Namespace) -> dict:
         if getattr(args, name) < 1:
             raise ValueError(f"--{name} must be >= 1, got {getattr(args, name)}")
     output_dir = Path(args.output_dir)
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
+    # accelerate launch sets OMP_NUM_THREADS=1, so torch's own default would differ between the launchers
+    local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    torch.set_num_threads(args.threads or max(1, usable // local_processes))
     mixed_precision = args.mixed_precision
     if mixed_precision == "auto":
         on_gpu = torch.cuda.is_available() and not args.cpu
@@ -372,13 +387,10 @@ def train(args: Namespace) -> dict:
     start_step = 0
     if args.resume_from_checkpoint:
         checkpoint = training.resolve_checkpoint(output_dir, args.resume_from_checkpoint)
-        if checkpoint is None:
-            accelerator.print(f"no checkpoint in {output_dir}: starting from step 0")
-        else:
-            start_step = training.load_checkpoint(accelerator, checkpoint)
-            if start_step > args.max_steps:
-                raise ValueError(f"{checkpoint} is at step {start_step}, beyond --max_steps {args.max_steps}")
-            accelerator.print(f"resumed from {checkpoint} at step {start_step}")
+        start_step = training.load_checkpoint(accelerator, checkpoint)
+        if start_step > args.max_steps:
+            raise ValueError(f"{checkpoint} is at step {start_step}, beyond --max_steps {args.max_steps}")
+        accelerator.print(f"resumed from {checkpoint} at step {start_step}")
     if args.report_to != "none":
         accelerator.init_trackers("tensorboard", config=tracker_config(args))
     world = accelerator.num_processes
@@ -463,6 +475,11 @@ def train(args: Namespace) -> dict:
             print_evaluation(evaluation, f"final {split}", time.perf_counter() - eval_start)
             results[f"{args.corpus.name} {split}"] = evaluation_record(evaluation, split, args, overrides)
             accelerator.log(evaluation_metrics(evaluation, f"final_{split}"), step=args.max_steps)
+    if args.save_every and start_step < args.max_steps:
+        # the last step is a checkpoint too, so a finished run can go on to a larger --max_steps
+        training.save_checkpoint(
+            accelerator, model, tokenizer, output_dir, args.max_steps, training_config, results or None, args.keep_last
+        )
     final_dir = output_dir / "final"
     with training.atomic_directory(accelerator, final_dir) as folder:
         training.write_checkpoint(

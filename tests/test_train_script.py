@@ -105,7 +105,10 @@ def test_tiny_run_logs_evaluates_and_saves(train_script, tmp_path, corpus_cache,
 
     # the checkpoint: Hub-compatible, with its configuration, evaluation and resume state
     checkpoint = tmp_path / "checkpoint-4"
-    assert [path.name for path in training.list_checkpoints(tmp_path)] == ["checkpoint-4"]
+    # the last step is a checkpoint too, holding the final evaluation
+    assert [path.name for path in training.list_checkpoints(tmp_path)] == ["checkpoint-4", "checkpoint-8"]
+    last = json.loads((tmp_path / "checkpoint-8" / "eval_results.json").read_text())
+    assert set(last) == {"step", "addition validation", "addition test"} and last["step"] == 8
     names = {path.name for path in checkpoint.iterdir()}
     assert {"config.json", "generation_config.json", "model.safetensors", "tokenizer.json"} <= names
     assert {"training_config.yaml", "eval_results.json", "trainer_state.json", "training_state"} <= names
@@ -142,6 +145,29 @@ def test_tiny_run_logs_evaluates_and_saves(train_script, tmp_path, corpus_cache,
     # a fresh start over existing checkpoints must be asked for
     with pytest.raises(FileExistsError, match="already holds checkpoints .* --resume_from_checkpoint latest"):
         train_script.main(tiny_argv(tmp_path, corpus_cache))
+
+
+def test_a_finished_run_goes_on_to_more_steps(train_script, tmp_path, corpus_cache, capsys):
+    options = dict(save_every=3, log_every=1, eval_every=0, final_eval_splits="[]", report_to="none")
+    train_script.main(tiny_argv(tmp_path, corpus_cache, max_steps=4, **options))
+    AcceleratorState._reset_state(reset_partial_state=True)
+    capsys.readouterr()
+    longer = train_script.main(
+        tiny_argv(tmp_path, corpus_cache, max_steps=6, resume_from_checkpoint="latest", **options)
+    )
+    assert f"resumed from {tmp_path / 'checkpoint-4'} at step 4" in capsys.readouterr().out
+    assert [entry["step"] for entry in longer["history"]] == [5, 6]
+    assert [path.name for path in training.list_checkpoints(tmp_path)] == ["checkpoint-4", "checkpoint-6"]
+
+
+def test_resume_latest_without_a_checkpoint_is_an_error(train_script, tmp_path, corpus_cache):
+    """Starting over from step 0 instead would replace the final model of the run in output_dir."""
+    (tmp_path / "final").mkdir()
+    (tmp_path / "final" / "model.safetensors").write_bytes(b"the earlier run's weights")
+    with pytest.raises(FileNotFoundError, match="no checkpoint-<step> folder in .*; leave the option out"):
+        train_script.main(tiny_argv(tmp_path, corpus_cache, resume_from_checkpoint="latest"))
+    assert (tmp_path / "final" / "model.safetensors").read_bytes() == b"the earlier run's weights"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["final"]
 
 
 def test_resume_continues_like_an_uninterrupted_run(train_script, tmp_path, corpus_cache, monkeypatch, capsys):
