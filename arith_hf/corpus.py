@@ -587,7 +587,12 @@ def dataset_card(corpus: datasets.DatasetDict, config: ArithmeticConfig, statist
             "config_name": config.name,
             # datasets' own YAML form of the features, as push_to_hub writes it
             "features": CORPUS_FEATURES._to_yaml_list(),
-            "splits": [{"name": split, "num_examples": len(dataset)} for split, dataset in corpus.items()],
+            # num_bytes (of the Arrow data) too: datasets ignores a splits entry without it
+            "splits": [
+                {"name": split, "num_bytes": dataset.data.nbytes, "num_examples": len(dataset)}
+                for split, dataset in corpus.items()
+            ],
+            "dataset_size": sum(dataset.data.nbytes for dataset in corpus.values()),
         },
     }
     fields = [

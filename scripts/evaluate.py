@@ -37,7 +37,7 @@ from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 from transformers.utils.logging import disable_progress_bar
 
 from arith_hf.cards import corpus_config_of, push_to_hub, read_training_config, results_table, write_model_card
-from arith_hf.corpus import DATA_FIELDS, FIELD_HELP, NAMED_CONFIGS, load_corpus
+from arith_hf.corpus import DATA_FIELDS, FIELD_HELP, NAMED_CONFIGS, SPLITS, load_corpus
 from arith_hf.metrics import STRATA, score_answers
 from arith_hf.pipeline import answer_questions, check_num_return_sequences
 from arith_hf.training import checkpoint_step
@@ -166,7 +166,10 @@ def load_questions(args, checkpoint: Path) -> tuple[list[str], list[str], dict]:
         overrides = {**recorded, **given}
         # the training run's cache holds this corpus already when the fields are the recorded ones
         cache_dir = args.cache_dir or (trained_on.get("cache_dir") if recorded else None)
-        corpus = load_corpus(name, cache_dir=cache_dir, **overrides)[args.split]
+        # elsewhere, build the other splits as small as they go: a split's questions do not depend on the others'
+        # sizes, and a 200,000-question train split would take longer than the evaluation
+        unused = {} if recorded else {f"{other}_size": 1 for other in SPLITS if other != args.split}
+        corpus = load_corpus(name, cache_dir=cache_dir, **{**unused, **overrides})[args.split]
         questions, answers = corpus["question"], corpus["answer"]
         dataset = {"corpus": name, "split": args.split, "overrides": overrides}
     if args.limit is not None:

@@ -397,11 +397,12 @@ def train(args: Namespace) -> dict:
     examples_per_step = args.batch_size * args.grad_accum * world
     order = training.BatchOrder(len(train_examples), args.batch_size, args.seed, accelerator.process_index, world)
     parameters = accelerator.unwrap_model(model).num_parameters()
+    threads = f"{torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''}"
     accelerator.print(
         f"corpus {args.corpus.name}: train {len(train_examples)}, validation {len(eval_sets['validation'].questions)}"
         f" | {args.preset} {parameters / 1e6:.2f}M parameters | answer order {args.answer_order}\n"
         f"accelerator {accelerator.state.distributed_type.value} | {world} process{'es' if world > 1 else ''} on "
-        f"{accelerator.device} | mixed precision {mixed_precision} | {torch.get_num_threads()} threads per process\n"
+        f"{accelerator.device} | mixed precision {mixed_precision} | {threads} per process\n"
         f"batch {args.batch_size} x {args.grad_accum} accumulated x {world} = {examples_per_step} examples per step | "
         f"{args.max_steps} steps | lr {args.learning_rate:g} {args.lr_schedule}, {args.warmup_steps} warmup steps"
     )
@@ -516,6 +517,8 @@ def main(argv: list[str] | None = None) -> dict:
 if __name__ == "__main__":
     try:
         main()
-    except NonFiniteLossError as error:
+    # what a user can act on gets one line, not a traceback: a diverged run, a run folder in the way, a missing
+    # checkpoint or config file
+    except (NonFiniteLossError, FileExistsError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)

@@ -354,4 +354,7 @@ def test_export_round_trips_through_load_dataset(tmp_path, corpus_cache, capsys)
     metadata = yaml.safe_load(card.split("---")[1])
     assert metadata["configs"][0]["config_name"] == "four_ops"
     assert [split["num_examples"] for split in metadata["dataset_info"]["splits"]] == [500, 40, 60]
+    assert [split["num_bytes"] for split in metadata["dataset_info"]["splits"]] == [
+        built[split].data.nbytes for split in ("train", "validation", "test")
+    ]
     assert "python scripts/make_corpus.py four_ops" in card and "--max_operand=999" in card

@@ -341,3 +341,20 @@ def test_shipped_configs_name_their_command_and_parse(train_script, name):
     args = train_script.parse_args(["--config", str(path)])
     assert args.corpus.name == name
     assert args.lr_schedule in ("cosine", "linear") and args.max_steps > args.warmup_steps
+
+
+def test_command_line_errors_are_one_line_without_a_traceback(tmp_path):
+    run = subprocess.run(
+        [sys.executable, str(SCRIPT), "--resume_from_checkpoint", "latest", "--output_dir", str(tmp_path / "empty")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"error: --resume_from_checkpoint latest: no checkpoint-<step> folder in {tmp_path / 'empty'}; "
+        "leave the option out to start from step 0"
+    )
+    assert not (tmp_path / "empty").exists()
