@@ -12,7 +12,8 @@ Four measurements, each printed as a row of one table (and written as JSON with 
 2. training: examples/s and tokens/s of ``arith_hf.training.train_step`` (what ``scripts/train.py`` runs) with the
    default addition config, against a bare PyTorch loop on the same initial weights and the same batches.
 3. inference: answers/s of ``pipeline("text2text-generation")`` against bare ``model.generate`` on the same
-   batches, greedy and with 5 beams, and of the exact evaluator, the limit a calculator sets.
+   batches, already tokenized (the goal's baseline), and against a hand-written loop that tokenizes, generates and
+   decodes; greedy and with 5 beams; and of the exact evaluator, the limit a calculator sets.
 4. time split: data, forward, backward and optimizer shares of one training step, from ``torch.profiler``.
 
 Absolute rates drift on a shared machine; ratios measured together hold. Training and inference therefore run the
@@ -178,14 +179,15 @@ def measure():
 
 
 def interleaved(runs: dict, rounds: int) -> dict[str, list[float]]:
-    """Call each of two zero-argument runs ``rounds`` times, in the order A B, B A, A B, ...; seconds per call.
+    """Call each zero-argument run ``rounds`` times, in the order A B, B A, A B, ... (A B C, C B A, ... for three);
+    seconds per call.
 
-    Reversing the order every other pair cancels a steady drift of the machine's speed, not just its average.
+    Reversing the order every other round cancels a steady drift of the machine's speed, not just its average.
     """
-    first, second = runs
-    seconds = {first: [], second: []}
+    names = list(runs)
+    seconds = {name: [] for name in names}
     for round_ in range(rounds):
-        for name in (first, second) if round_ % 2 == 0 else (second, first):
+        for name in names if round_ % 2 == 0 else names[::-1]:
             start = time.perf_counter()
             runs[name]()
             seconds[name].append(time.perf_counter() - start)
@@ -412,6 +414,7 @@ def benchmark_inference(folder: str, questions: list[str], batch_size: int, repe
         "repeats": repeats,
         "max_new_tokens": model.generation_config.max_new_tokens,
     }
+    reverse = model.config.answer_order == "reverse"
     for label, num_beams in (("greedy", 1), ("beams5", 5)):
         options = dict(num_beams=num_beams, num_return_sequences=1)
         outputs = {}
@@ -423,24 +426,37 @@ def benchmark_inference(folder: str, questions: list[str], batch_size: int, repe
             with torch.inference_mode():
                 outputs["bare"] = [model.generate(**batch, **options) for batch in batches]
 
-        # warm up both: first calls allocate and fill caches
+        def run_loop(inputs=questions, options=options, outputs=outputs):
+            # what a hand-written loop does to get answers from text: tokenize, generate, decode, turn around
+            answers = []
+            with torch.inference_mode():
+                for start in range(0, len(inputs), batch_size):
+                    batch = tokenizer(inputs[start : start + batch_size], padding=True, return_tensors="pt")
+                    texts = tokenizer.batch_decode(model.generate(**batch, **options), skip_special_tokens=True)
+                    answers += [text[::-1] for text in texts] if reverse else texts
+            outputs["loop"] = answers
+
+        # warm up every side: first calls allocate and fill caches
         run_pipeline(questions[:batch_size])
         run_generate(batches[:1])
-        seconds = interleaved({"arith_hf": run_pipeline, "bare": run_generate}, repeats)
-        # both sides must have generated the same tokens, hence the same number of them
+        run_loop(questions[:batch_size])
+        seconds = interleaved({"arith_hf": run_pipeline, "bare": run_generate, "loop": run_loop}, repeats)
+        # every side must have generated the same tokens, hence the same number of them
         bare_answers = [
             answer for ids in outputs["bare"] for answer in decode_answers(tokenizer, ids, model.config.answer_order)
         ]
-        if [output["generated_text"] for output in outputs["arith_hf"]] != bare_answers:
-            raise RuntimeError(f"{label}: the pipeline's answers differ from generate's")
+        if not [output["generated_text"] for output in outputs["arith_hf"]] == bare_answers == outputs["loop"]:
+            raise RuntimeError(f"{label}: the pipeline's, generate's and the loop's answers differ")
         answered = len(questions) * repeats
         record[label] = {
             "seconds": seconds,
             "arith_hf_answers_per_s": answered / sum(seconds["arith_hf"]),
             "bare_answers_per_s": answered / sum(seconds["bare"]),
+            "loop_answers_per_s": answered / sum(seconds["loop"]),
             "generated_tokens_per_batch": [ids.shape[1] - 1 for ids in outputs["bare"]],
         }
         record[label]["ratio"] = record[label]["arith_hf_answers_per_s"] / record[label]["bare_answers_per_s"]
+        record[label]["loop_ratio"] = record[label]["arith_hf_answers_per_s"] / record[label]["loop_answers_per_s"]
     # the exact evaluator answers the same questions
     start = time.perf_counter()
     for _ in range(repeats):
@@ -562,6 +578,16 @@ def summary_rows(results: dict) -> list[dict]:
                 "goal": goal,
             }
         )
+        rows.append(
+            {
+                "benchmark": f"inference {title}, against a hand-written tokenize-generate-decode loop",
+                "unit": "answers/s",
+                "arith_hf": _rate(figures["arith_hf_answers_per_s"]),
+                "bare": _rate(figures["loop_answers_per_s"]),
+                "ratio": _ratio(figures["loop_ratio"])[0],
+                "goal": "",
+            }
+        )
     rows.append(
         {
             "benchmark": "exact evaluator (arith_hf.expressions.solve), same questions",
@@ -606,7 +632,8 @@ def format_report(results: dict) -> str:
         f"and batches, largest loss difference {train['max_loss_difference']:.2g}. Tokens are question and target "
         "tokens with eos, without padding.",
         f"Inference: both sides answer identically, generating {', '.join(map(str, tokens))} tokens per batch "
-        f"(max_new_tokens {inference['max_new_tokens']}); bare generate gets the batches already tokenized.",
+        f"(max_new_tokens {inference['max_new_tokens']}); bare generate gets the batches already tokenized "
+        "(the goal's baseline); the hand-written loop tokenizes and decodes as any user must.",
         "",
         "where one training step spends its time (torch.profiler ranges; data = batch assembly):",
         "",

@@ -60,8 +60,8 @@ def test_json_holds_every_part(quick_run):
 def test_ratios_and_rates_are_positive(quick_run):
     results, _, _ = quick_run
     ratios = [corpus["ratio"] for corpus in results["corpus"]]
-    ratios += [results["training"]["ratio"], results["inference"]["greedy"]["ratio"]]
-    ratios.append(results["inference"]["beams5"]["ratio"])
+    ratios += [results["training"]["ratio"]]
+    ratios += [results["inference"][label][key] for label in ("greedy", "beams5") for key in ("ratio", "loop_ratio")]
     assert all(math.isfinite(ratio) and ratio > 0 for ratio in ratios)
     for unit in ("examples", "tokens"):
         assert results["training"][f"arith_hf_{unit}_per_s"] > 0 and results["training"][f"bare_{unit}_per_s"] > 0
@@ -81,7 +81,7 @@ def test_report_prints_the_table(quick_run):
     results, written, report = quick_run
     assert report.startswith("machine: ")
     assert "| benchmark" in report and "| phase" in report
-    assert len(written["table"]) == 9  # 2 rows per corpus, 2 training, 3 inference
+    assert len(written["table"]) == 11  # 2 rows per corpus, 2 training, 5 inference
     assert {row["unit"] for row in written["table"]} >= {"examples/CPU-s", "examples/s", "tokens/s", "answers/s"}
     goals = [row["goal"] for row in written["table"] if row["goal"]]
     assert len(goals) == 4 and all(goal.endswith(("met", "MISSED")) for goal in goals)
@@ -101,6 +101,10 @@ def test_interleaved_alternates_the_order(benchmark):
     seconds = benchmark.interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 3)
     assert calls == ["a", "b", "b", "a", "a", "b"]
     assert [len(seconds["a"]), len(seconds["b"])] == [3, 3]
+    calls.clear()
+    runs = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    assert sorted(benchmark.interleaved(runs, 2)) == ["a", "b", "c"]
+    assert calls == ["a", "b", "c", "c", "b", "a"]
 
 
 def test_readme_figures_come_only_from_a_full_run(benchmark):
