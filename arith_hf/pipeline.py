@@ -246,8 +246,10 @@ class ArithmeticPipeline(Pipeline):
     def _sanitize_parameters(self, return_scores: bool | None = None, **generate_kwargs):
         # the model's question limit, read once per call rather than once per question
         preprocess_params = {"max_length": max_question_length_of(self.model)}
-        postprocess_params = {} if return_scores is None else {"return_scores": return_scores}
-        return preprocess_params, {**generate_kwargs, "return_scores": return_scores}, postprocess_params
+        # forward needs it too, to generate scores only when they are returned; unset, it keeps the value given at
+        # construction, if any
+        scores = {} if return_scores is None else {"return_scores": return_scores}
+        return preprocess_params, {**generate_kwargs, **scores}, scores
 
     def __call__(self, inputs, *args, **kwargs):
         if isinstance(inputs, list):

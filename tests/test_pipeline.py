@@ -143,6 +143,14 @@ def test_scores_are_computed_only_when_returned(answerer, monkeypatch):
     assert len(beams) == 2 and "score" in beams[0]
 
 
+def test_return_scores_given_at_construction_holds_for_every_call(reverse_checkpoint):
+    scoring = pipeline(TASK, model=str(reverse_checkpoint), device="cpu", return_scores=True)
+    (candidate,) = scoring("852+0")
+    assert set(candidate) == {"generated_text", "score", "log_prob", "complete"}
+    assert candidate["generated_text"] == "852"
+    assert scoring("852+0", return_scores=False) == [{"generated_text": "852"}]
+
+
 def test_cut_answer_is_reported_incomplete(answerer, caplog):
     """C06: an answer that hits the length limit is flagged, not passed off as finished."""
     (candidate,) = answerer("567+4214", max_new_tokens=2, return_scores=True)
