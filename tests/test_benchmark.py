@@ -6,7 +6,6 @@ The run uses --quick sizes and the addition config with a 20k-parameter T5 and b
 and inference parts take seconds; the figures are checked for shape and sign, not for speed.
 """
 
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -16,22 +15,14 @@ import yaml
 from accelerate.state import AcceleratorState
 
 from arith_hf.corpus import NAMED_CONFIGS, generate_split
+from scripts import benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "scripts" / "benchmark.py"
 TINY = dict(d_model=32, d_ff=64, num_layers=1, num_decoder_layers=1, num_heads=2, d_kv=16)
 
 
 @pytest.fixture(scope="module")
-def benchmark():
-    spec = importlib.util.spec_from_file_location("benchmark_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def quick_run(benchmark, tmp_path_factory):
+def quick_run(tmp_path_factory):
     """One --quick run on a tiny model: its returned results, its JSON file and its printed report."""
     folder = tmp_path_factory.mktemp("benchmark")
     config = yaml.safe_load((ROOT / "scripts" / "configs" / "addition.yaml").read_text())
@@ -87,7 +78,7 @@ def test_report_prints_the_table(quick_run):
     assert len(goals) == 4 and all(goal.endswith(("met", "MISSED")) for goal in goals)
 
 
-def test_plain_addition_loop_gives_the_builders_strings(benchmark):
+def test_plain_addition_loop_gives_the_builders_strings():
     spec = NAMED_CONFIGS["addition"].spec
     expected = [(sample.question, sample.answer) for sample in generate_split(spec, "train", 500, 3)]
     questions, answers = benchmark.addition_strings(spec, 500, 3)
@@ -96,7 +87,7 @@ def test_plain_addition_loop_gives_the_builders_strings(benchmark):
         benchmark.addition_strings(NAMED_CONFIGS["four_ops"].spec, 10, 0)
 
 
-def test_interleaved_alternates_the_order(benchmark):
+def test_interleaved_alternates_the_order():
     calls = []
     seconds = benchmark.interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 3)
     assert calls == ["a", "b", "b", "a", "a", "b"]
@@ -107,7 +98,7 @@ def test_interleaved_alternates_the_order(benchmark):
     assert calls == ["a", "b", "c", "c", "b", "a"]
 
 
-def test_readme_figures_come_only_from_a_full_run(benchmark):
+def test_readme_figures_come_only_from_a_full_run():
     with pytest.raises(ValueError, match="only a full run"):
         benchmark.main(["--quick", "--update_readme"])
     with pytest.raises(ValueError, match="only a full run"):

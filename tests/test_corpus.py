@@ -6,7 +6,6 @@ Every corpus here is tiny (thousands of examples) and lives in a temporary cache
 """
 
 import dataclasses
-import importlib.util
 import re
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from arith_hf.corpus import (
     split_of,
 )
 from arith_hf.expressions import OPERATORS, ExpressionSpec
+from scripts import make_corpus
 
 
 def canonical(question: str) -> str:
@@ -314,29 +314,19 @@ def test_statistics_follow_the_sampling(corpus_cache):
     assert {row["operator_class"]: row["train %"] for row in statistics["operator_class"]} == {"+": 100.0}
 
 
-def load_script():
-    path = Path(__file__).resolve().parents[1] / "scripts" / "make_corpus.py"
-    spec = importlib.util.spec_from_file_location("make_corpus", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_every_script_flag_has_help():
-    script = load_script()
-    actions = script.build_parser()._actions
+    actions = make_corpus.build_parser()._actions
     assert {action.dest for action in actions} >= set(DATA_FIELDS)
     for action in actions:
         assert action.help and len(action.help) > 10, action.dest
-    args = script.parse_args(["four_ops", "--operators=+-", "--max_operand", "7", "--negative_prob", "0.5"])
+    args = make_corpus.parse_args(["four_ops", "--operators=+-", "--max_operand", "7", "--negative_prob", "0.5"])
     assert (args.operators, args.max_operand, args.negative_prob, args.seed) == (("+", "-"), 7, 0.5, None)
 
 
 def test_export_round_trips_through_load_dataset(tmp_path, corpus_cache, capsys):
-    script = load_script()
     folder = tmp_path / "export"
     argv = ["four_ops", "--max_operand=999", "--train_size=500", "--validation_size=40", "--test_size=60"]
-    script.main([*argv, "--cache_dir", corpus_cache, "--output_dir", str(folder)])
+    make_corpus.main([*argv, "--cache_dir", corpus_cache, "--output_dir", str(folder)])
     printed = capsys.readouterr().out
     assert "operand_digits" in printed and "answer_length" in printed
     built = load_corpus(

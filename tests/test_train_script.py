@@ -7,7 +7,6 @@ Runs happen in-process through ``main(argv)``, except the two-process run, which
 ``accelerate launch`` as a user would start it.
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -25,6 +24,7 @@ from safetensors.torch import load_file
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
 from arith_hf import training
+from scripts import train as train_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "train.py"
@@ -35,14 +35,6 @@ LOG_LINE = re.compile(
     r"elapsed (\d+:\d\d:\d\d) \| eta (\d+:\d\d:\d\d)"
 )
 MISTAKE_LINE = re.compile(r"  \d+\+\d+ -> model .*, expected \d+")
-
-
-@pytest.fixture(scope="module")
-def train_script():
-    spec = importlib.util.spec_from_file_location("train_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +72,7 @@ def tiny_argv(output_dir, corpus_cache, **options) -> list[str]:
     return [*argv, "--no_progress_bar"]
 
 
-def test_tiny_run_logs_evaluates_and_saves(train_script, tmp_path, corpus_cache, capsys):
+def test_tiny_run_logs_evaluates_and_saves(tmp_path, corpus_cache, capsys):
     results = train_script.main(tiny_argv(tmp_path, corpus_cache))
     out = capsys.readouterr().out
     lines = out.splitlines()
@@ -147,7 +139,7 @@ def test_tiny_run_logs_evaluates_and_saves(train_script, tmp_path, corpus_cache,
         train_script.main(tiny_argv(tmp_path, corpus_cache))
 
 
-def test_a_finished_run_goes_on_to_more_steps(train_script, tmp_path, corpus_cache, capsys):
+def test_a_finished_run_goes_on_to_more_steps(tmp_path, corpus_cache, capsys):
     options = dict(save_every=3, log_every=1, eval_every=0, final_eval_splits="[]", report_to="none")
     train_script.main(tiny_argv(tmp_path, corpus_cache, max_steps=4, **options))
     AcceleratorState._reset_state(reset_partial_state=True)
@@ -160,7 +152,7 @@ def test_a_finished_run_goes_on_to_more_steps(train_script, tmp_path, corpus_cac
     assert [path.name for path in training.list_checkpoints(tmp_path)] == ["checkpoint-4", "checkpoint-6"]
 
 
-def test_resume_latest_without_a_checkpoint_is_an_error(train_script, tmp_path, corpus_cache):
+def test_resume_latest_without_a_checkpoint_is_an_error(tmp_path, corpus_cache):
     """Starting over from step 0 instead would replace the final model of the run in output_dir."""
     (tmp_path / "final").mkdir()
     (tmp_path / "final" / "model.safetensors").write_bytes(b"the earlier run's weights")
@@ -170,7 +162,7 @@ def test_resume_latest_without_a_checkpoint_is_an_error(train_script, tmp_path, 
     assert sorted(path.name for path in tmp_path.iterdir()) == ["final"]
 
 
-def test_resume_continues_like_an_uninterrupted_run(train_script, tmp_path, corpus_cache, monkeypatch, capsys):
+def test_resume_continues_like_an_uninterrupted_run(tmp_path, corpus_cache, monkeypatch, capsys):
     """C20: killed in step 5, resumed from checkpoint-3, the run has the uninterrupted run's steps, learning
     rates, losses (so batches) and final weights."""
     options = dict(max_steps=8, save_every=3, log_every=1, eval_every=0, final_eval_splits="[]", report_to="none")
@@ -205,7 +197,7 @@ def test_resume_continues_like_an_uninterrupted_run(train_script, tmp_path, corp
     assert all(torch.equal(resumed_weights[name], tensor) for name, tensor in weights.items())
 
 
-def test_non_finite_loss_stops_the_run_and_saves_nothing_after(train_script, tmp_path, corpus_cache, monkeypatch):
+def test_non_finite_loss_stops_the_run_and_saves_nothing_after(tmp_path, corpus_cache, monkeypatch):
     """A nan reaching the weights in step 3 stops the run at the next check, naming step 3; checkpoint-2 stays."""
     real_step, calls = training.train_step, []
 
@@ -261,7 +253,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_two_processes_split_the_data_and_score_each_question_once(train_script, tmp_path, corpus_cache):
+def test_two_processes_split_the_data_and_score_each_question_once(tmp_path, corpus_cache):
     """C18 and C19 through `accelerate launch --multi_gpu --num_processes 2` on the CPU (gloo).
 
     Every question is 'ab+cd' with a two-digit answer, so every batch has the same shape and a step's loss
@@ -313,7 +305,7 @@ def test_two_processes_split_the_data_and_score_each_question_once(train_script,
     assert json.dumps(record["scores"], sort_keys=True) == json.dumps(expected, sort_keys=True)  # NaN-safe
 
 
-def test_every_option_has_a_help_text(train_script):
+def test_every_option_has_a_help_text():
     parser = train_script.build_parser()
     options = [action for action in parser._actions if action.option_strings and action.dest != "help"]
     assert len(options) > 40
@@ -321,7 +313,7 @@ def test_every_option_has_a_help_text(train_script):
     assert missing == []
 
 
-def test_defaults_are_the_addition_recipe(train_script):
+def test_defaults_are_the_addition_recipe():
     """`python scripts/train.py` with no options trains what scripts/configs/addition.yaml describes."""
     defaults = train_script.parse_args([]).as_flat().__dict__
     recipe = train_script.parse_args(["--config", str(CONFIGS / "addition.yaml")]).as_flat().__dict__
@@ -334,7 +326,7 @@ def test_defaults_are_the_addition_recipe(train_script):
 
 
 @pytest.mark.parametrize("name", ["addition", "four_ops", "expressions"])
-def test_shipped_configs_name_their_command_and_parse(train_script, name):
+def test_shipped_configs_name_their_command_and_parse(name):
     path = CONFIGS / f"{name}.yaml"
     first = path.read_text().splitlines()[0]
     assert first.startswith("# ") and f"scripts/train.py --config scripts/configs/{name}.yaml" in first
